@@ -1,0 +1,121 @@
+# portshare build.  `make` builds, `make check` runs every test (unit tests,
+# then the root-only network scenarios), `make deps` installs the Debian
+# packages, `make run` starts the daemon with its default database.
+# SANITIZE=address,undefined builds everything with those sanitizers.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wformat=2 -MMD -MP -Isrc -I$(BUILD)
+# Warnings are errors in CI (which sets CI=true) or with WERROR=1.
+ifneq ($(WERROR)$(CI),)
+CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+CFLAGS += -DPORTSHARE_WEBDIR='"$(PREFIX)/share/portshare/web"'
+PKGS := libnetfilter_queue libmnl sqlite3 libmicrohttpd jansson liburcu-memb \
+	libipset libsystemd
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+ifeq ($(V),)
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q :=
+say =
+endif
+
+# Modules of the daemon, in the order data flows through them.
+DAEMON_MODS := log pkt table nfq mapping store resolver sets control api main
+DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
+
+# Unit tests: test_<name> links these modules (pure ones, plus store).
+UNIT_TESTS := pkt mapping store
+test_pkt_MODS := pkt
+test_mapping_MODS := mapping
+test_store_MODS := store mapping
+test_table_MODS := table pkt mapping log
+test_store_EXTRA := $(BUILD)/sql_migrations.o
+
+FUZZERS := pkt mapping
+
+.DELETE_ON_ERROR:
+.PHONY: all check unit-check net-check deps run install uninstall clean fuzz bench
+all: $(BUILD)/portshared
+
+$(BUILD):
+	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(call say,CC,$<)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/sql_migrations.c: $(wildcard sql/[0-9]*.sql) sql/embed.sh | $(BUILD)
+	$(call say,GEN,$@)sh sql/embed.sh $(sort $(wildcard sql/[0-9]*.sql)) > $@
+
+$(BUILD)/sql_migrations.o: $(BUILD)/sql_migrations.c
+	$(call say,CC,$<)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/portshared: $(DAEMON_OBJS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+define unit_test_rule
+$(BUILD)/tests/test_$(1): tests/test_$(1).c $$(test_$(1)_MODS:%=$(BUILD)/%.o) $$(test_$(1)_EXTRA) | $(BUILD)
+	$$(call say,LD,$$@)$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(CHECK_LIBS) $$(LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
+
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+
+unit-check: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+net-check: $(BUILD)/portshared
+	$(Q)tests/run-net.sh
+
+# The test command installs what it needs, builds, runs the unit tests in a
+# plain and a sanitizer build, then the network scenarios against the
+# sanitizer build of the daemon.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit-check
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined all unit-check
+	$(Q)PORTSHARED=$(CURDIR)/build-asan/portshared $(MAKE) --no-print-directory net-check
+
+# Fuzz harnesses compile the real parser files with libFuzzer (clang).
+fuzz: | $(BUILD)
+	$(Q)for f in $(FUZZERS); do \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+			-o $(BUILD)/fuzz_$$f tests/fuzz/fuzz_$$f.c src/$$f.c || exit 1; \
+		mkdir -p $(BUILD)/corpus_$$f; \
+		$(BUILD)/fuzz_$$f -max_total_time=$${FUZZ_SECONDS:-30} \
+			$(BUILD)/corpus_$$f tests/fuzz/corpus_$$f || exit 1; \
+	done
+
+deps:
+	$(Q)sh .ci/deps.sh
+
+run: deps all
+	$(Q)sh tests/run-daemon.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/portshared $(DESTDIR)$(PREFIX)/sbin/portshared
+	install -D -m 0755 iptables/portshare-iptables $(DESTDIR)$(PREFIX)/sbin/portshare-iptables
+	install -D -m 0644 systemd/portshared.service $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/portshared $(DESTDIR)$(PREFIX)/sbin/portshare-iptables \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,24 @@
+/*
+ * api: the embedded HTTP server (the only module that includes
+ * microhttpd.h).  A route table maps method and path to a handler; the same
+ * table answers 404 and 405.  Handlers speak JSON through jansson and reach
+ * the table only through the control module.
+ */
+#ifndef PORTSHARE_API_H
+#define PORTSHARE_API_H
+
+#include <stddef.h>
+
+struct control;
+struct api;
+
+/*
+ * Starts listening on listen ("127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80")
+ * with libmicrohttpd's own polling thread and serves static files from
+ * webdir for non-API paths.  Returns NULL with errbuf filled on failure.
+ */
+struct api *api_start(const char *listen, struct control *ctl,
+		      const char *webdir, char *errbuf, size_t errlen);
+void api_stop(struct api *api);
+
+#endif

@@ -1,0 +1,309 @@
+/*
+ * main: portshared's command line and life cycle.
+ *
+ * DESIGN.  The main thread parses options, opens the control plane (store,
+ * first snapshot, ipsets), starts the NFQUEUE workers and the HTTP server,
+ * then only waits for signals and feeds the systemd watchdog while the
+ * workers keep making progress.  Every other thread blocks the signals, so
+ * SIGTERM reaches the main thread, which stops the HTTP server first, then
+ * the workers (they answer what they hold), then the control plane.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "api.h"
+#include "control.h"
+#include "log.h"
+#include "nfq.h"
+
+#ifndef PORTSHARE_WEBDIR
+#define PORTSHARE_WEBDIR "/usr/local/share/portshare/web"
+#endif
+
+/* A worker that has not finished a receive call for this long is stuck. */
+#define MAIN_STALL_SECONDS 5
+
+struct main_opts {
+	const char *db;
+	const char *http;
+	const char *web;
+	struct nfq_config nfq;
+	unsigned resolve_interval;
+	enum log_level level;
+	bool use_syslog;
+	bool check_only;
+};
+
+static bool main_uint(const char *s, unsigned long max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static bool main_opt_db(struct main_opts *o, const char *arg)
+{
+	o->db = arg;
+	return true;
+}
+
+static bool main_opt_http(struct main_opts *o, const char *arg)
+{
+	o->http = arg;
+	return true;
+}
+
+static bool main_opt_web(struct main_opts *o, const char *arg)
+{
+	o->web = arg;
+	return true;
+}
+
+static bool main_opt_queues(struct main_opts *o, const char *arg)
+{
+	char first[16], *colon = strchr(arg, ':');
+	size_t len = colon ? (size_t)(colon - arg) : 0;
+
+	if (!colon || len == 0 || len >= sizeof(first))
+		return false;
+	memcpy(first, arg, len);
+	first[len] = '\0';
+	return main_uint(first, 65535, &o->nfq.first_queue) &&
+	       main_uint(colon + 1, CONTROL_MAX_QUEUES - 1, &o->nfq.nqueues) &&
+	       o->nfq.nqueues > 0 && o->nfq.first_queue + o->nfq.nqueues <= 65535;
+}
+
+static bool main_opt_maxlen(struct main_opts *o, const char *arg)
+{
+	return main_uint(arg, 1u << 20, &o->nfq.queue_maxlen) && o->nfq.queue_maxlen > 0;
+}
+
+static bool main_opt_batch(struct main_opts *o, const char *arg)
+{
+	return main_uint(arg, 256, &o->nfq.batch) && o->nfq.batch > 0;
+}
+
+static bool main_opt_resolve(struct main_opts *o, const char *arg)
+{
+	return main_uint(arg, 86400, &o->resolve_interval) && o->resolve_interval > 0;
+}
+
+static bool main_opt_level(struct main_opts *o, const char *arg)
+{
+	return log_level_parse(arg, &o->level);
+}
+
+static bool main_opt_syslog(struct main_opts *o, const char *arg)
+{
+	(void)arg;
+	o->use_syslog = true;
+	return true;
+}
+
+static bool main_opt_check(struct main_opts *o, const char *arg)
+{
+	(void)arg;
+	o->check_only = true;
+	return true;
+}
+
+/* The option table drives getopt_long and the usage text alike. */
+static const struct {
+	const char *name;
+	int has_arg;
+	int short_name;
+	const char *arg;
+	const char *help;
+	bool (*set)(struct main_opts *o, const char *arg);
+} main_options[] = {
+	{ "db", required_argument, 'd', "PATH", "sqlite database (default /var/lib/portshare/portshare.db)", main_opt_db },
+	{ "http", required_argument, 'l', "ADDR:PORT", "HTTP API listener (default 127.0.0.1:8080)", main_opt_http },
+	{ "queues", required_argument, 'q', "FIRST:COUNT", "NFQUEUE queues, one worker each, plus queue FIRST+COUNT for loopback (default 0:2)", main_opt_queues },
+	{ "queue-maxlen", required_argument, 'm', "N", "packets the kernel holds per queue (default 8192)", main_opt_maxlen },
+	{ "batch", required_argument, 'b', "N", "packets per receive batch, 1-256 (default 64)", main_opt_batch },
+	{ "web", required_argument, 'w', "DIR", "dashboard files (default " PORTSHARE_WEBDIR ")", main_opt_web },
+	{ "resolve-interval", required_argument, 'r', "SECONDS", "re-resolve domain names this often (default 30)", main_opt_resolve },
+	{ "log-level", required_argument, 'v', "LEVEL", "error, warn, info or debug (default info)", main_opt_level },
+	{ "syslog", no_argument, 's', NULL, "log to syslog instead of stderr", main_opt_syslog },
+	{ "check", no_argument, 'n', NULL, "check the configuration and the database, then exit", main_opt_check },
+};
+
+#define MAIN_NOPTS (sizeof(main_options) / sizeof(main_options[0]))
+
+static void main_usage(FILE *f)
+{
+	fprintf(f, "usage: portshared [options]\n");
+	for (size_t i = 0; i < MAIN_NOPTS; i++)
+		fprintf(f, "  -%c, --%s%s%-*s %s\n", main_options[i].short_name,
+			main_options[i].name, main_options[i].arg ? " " : "",
+			(int)(28 - strlen(main_options[i].name)),
+			main_options[i].arg ? main_options[i].arg : "", main_options[i].help);
+	fprintf(f, "  -h, --help\n");
+}
+
+static int main_parse(int argc, char **argv, struct main_opts *o)
+{
+	struct option longopts[MAIN_NOPTS + 2] = { 0 };
+	char shortopts[3 * MAIN_NOPTS + 2] = "h";
+	size_t sp = 1;
+	int c;
+
+	for (size_t i = 0; i < MAIN_NOPTS; i++) {
+		longopts[i] = (struct option){ main_options[i].name, main_options[i].has_arg,
+					       NULL, main_options[i].short_name };
+		shortopts[sp++] = (char)main_options[i].short_name;
+		if (main_options[i].has_arg)
+			shortopts[sp++] = ':';
+	}
+	longopts[MAIN_NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		size_t i;
+
+		if (c == 'h') {
+			main_usage(stdout);
+			exit(0);
+		}
+		for (i = 0; i < MAIN_NOPTS && main_options[i].short_name != c; i++)
+			;
+		if (i == MAIN_NOPTS) {
+			main_usage(stderr);
+			return -1;
+		}
+		if (!main_options[i].set(o, optarg)) {
+			fprintf(stderr, "portshared: invalid value for --%s: '%s' (expected %s)\n",
+				main_options[i].name, optarg, main_options[i].arg);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "portshared: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* True when every worker finished a receive call within MAIN_STALL_SECONDS. */
+static bool main_workers_alive(struct control *ctl)
+{
+	struct control_status st;
+	time_t now = time(NULL);
+
+	control_status_get(ctl, &st);
+	for (size_t i = 0; i < st.nqueues; i++)
+		if (now - st.queues[i].last_progress > MAIN_STALL_SECONDS)
+			return false;
+	return true;
+}
+
+/* Creates the database's directory when it is missing (first start). */
+static void main_db_dir(const char *db)
+{
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", db);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		log_warn("cannot create %s", dir);
+}
+
+int main(int argc, char **argv)
+{
+	struct main_opts o = {
+		.db = "/var/lib/portshare/portshare.db",
+		.http = "127.0.0.1:8080",
+		.web = PORTSHARE_WEBDIR,
+		.nfq = { .first_queue = 0, .nqueues = 2, .queue_maxlen = 8192, .batch = 64 },
+		.resolve_interval = 30,
+		.level = LOG_LVL_INFO,
+	};
+	struct control *ctl = NULL;
+	struct nfq_pool *pool = NULL;
+	struct api *api = NULL;
+	char errbuf[512];
+	uint64_t wd_usec = 0;
+	sigset_t sigs;
+	int rc = 1;
+
+	if (main_parse(argc, argv, &o) < 0)
+		return 2;
+	log_init("portshared", o.level, o.use_syslog);
+
+	/* Threads inherit this mask, so only the main thread takes signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	main_db_dir(o.db);
+	ctl = control_open(o.db, o.resolve_interval, !o.check_only, errbuf, sizeof(errbuf));
+	if (!ctl) {
+		log_warnx("%s: %s", o.db, errbuf);
+		goto out;
+	}
+	if (o.check_only) {
+		printf("portshared: configuration OK (%s, queues %u:%u, http %s)\n", o.db,
+		       o.nfq.first_queue, o.nfq.nqueues, o.http);
+		rc = 0;
+		goto out;
+	}
+	pool = nfq_start(&o.nfq, errbuf, sizeof(errbuf));
+	if (!pool) {
+		log_warnx("%s", errbuf);
+		goto out;
+	}
+	if (control_start(ctl, pool) < 0) {
+		log_warn("cannot start the resolver thread");
+		goto out;
+	}
+	api = api_start(o.http, ctl, o.web, errbuf, sizeof(errbuf));
+	if (!api) {
+		log_warnx("http %s: %s", o.http, errbuf);
+		goto out;
+	}
+	log_info("running: queues %u-%u, loopback queue %u, http %s, database %s",
+		 o.nfq.first_queue, o.nfq.first_queue + o.nfq.nqueues - 1,
+		 o.nfq.first_queue + o.nfq.nqueues, o.http, o.db);
+	sd_notify(0, "READY=1");
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+
+	for (;;) {
+		struct timespec tick = { .tv_sec = 1 };
+		int sig = sigtimedwait(&sigs, NULL, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("signal %d: stopping", sig);
+			break;
+		}
+		/* A stuck worker stops the watchdog pings, so systemd restarts us. */
+		if (wd_usec && main_workers_alive(ctl))
+			sd_notify(0, "WATCHDOG=1");
+	}
+	sd_notify(0, "STOPPING=1");
+	rc = 0;
+out:
+	api_stop(api);
+	nfq_stop(pool);
+	control_close(ctl);
+	return rc;
+}

@@ -1,0 +1,487 @@
+/*
+ * pkt: find the port a mapping applies to in an IP packet and rewrite it.
+ *
+ * Every length in the packet is checked against the bytes actually present
+ * before it is trusted, and the end of the packet is the one the IP header
+ * declares, so trailing bytes in the buffer are never read as payload.  The
+ * parser reads only; the rewriter writes only the fields the parser chose.
+ */
+#include "pkt.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <string.h>
+
+/* IPv6 packets carrying more extension headers than this are not rewritten. */
+#define PKT_MAX_EXT_HDRS 8
+
+/* Where one IP header (outer or quoted) puts the things we need. */
+struct pkt_ip {
+	uint8_t family;
+	uint8_t addr_len;
+	uint8_t proto;    /* the transport protocol after any extension header */
+	bool fragment;    /* first fragment of a larger datagram */
+	size_t addr_off[2]; /* indexed by enum pkt_end */
+	size_t l4_off;
+	size_t end;       /* one past the last byte of the packet */
+};
+
+/* The two ends of a transport flow, in the order their ports appear. */
+enum pkt_end {
+	PKT_SRC = 0,
+	PKT_DST = 1,
+};
+
+/*
+ * How an IPv6 extension header gives its length: (hdr[1] + extra) * unit
+ * bytes, or a fixed 8 bytes for the fragment header whose second byte is
+ * reserved.
+ */
+struct pkt_ext_hdr {
+	uint8_t nexthdr;
+	uint8_t unit;
+	uint8_t extra;
+	bool fragment;
+};
+
+static const struct pkt_ext_hdr pkt_ext_hdrs[] = {
+	{ IPPROTO_HOPOPTS, 8, 1, false },
+	{ IPPROTO_ROUTING, 8, 1, false },
+	{ IPPROTO_DSTOPTS, 8, 1, false },
+	{ IPPROTO_AH, 4, 2, false },
+	{ IPPROTO_FRAGMENT, 0, 0, true },
+};
+
+/* The transports whose ports are rewritten, and where their checksum is. */
+struct pkt_l4 {
+	uint8_t proto;
+	uint8_t csum_off;
+	uint8_t hdr_len; /* the smallest valid header */
+};
+
+static const struct pkt_l4 pkt_l4s[] = {
+	{ IPPROTO_TCP, 16, 20 },
+	{ IPPROTO_UDP, 6, 8 },
+};
+
+/* The ICMP and ICMPv6 header before the quoted packet. */
+#define PKT_ICMP_HDR_LEN 8
+#define PKT_ICMP_CSUM_OFF 2
+
+/*
+ * The part of an ICMP error that matters here is the start of the quoted
+ * transport header: both ports, which is also all RFC 792 guarantees.
+ */
+#define PKT_QUOTED_L4_LEN 8
+
+typedef bool (*pkt_ip_parse_fn)(const uint8_t *buf, size_t off, size_t limit,
+				bool quoted, struct pkt_ip *ip);
+
+static bool pkt_parse_ipv4(const uint8_t *buf, size_t off, size_t limit,
+			   bool quoted, struct pkt_ip *ip);
+static bool pkt_parse_ipv6(const uint8_t *buf, size_t off, size_t limit,
+			   bool quoted, struct pkt_ip *ip);
+
+/*
+ * Per IP version: how to parse its header, which ICMP carries its errors,
+ * and which ICMP types are errors that quote the offending packet (bit n
+ * set for type n).
+ */
+struct pkt_family {
+	uint8_t version;
+	uint8_t icmp_proto;
+	uint32_t icmp_errors;
+	pkt_ip_parse_fn parse;
+};
+
+static const struct pkt_family pkt_families[] = {
+	/* Destination unreachable, time exceeded, parameter problem. */
+	{ 4, IPPROTO_ICMP, 1u << 3 | 1u << 11 | 1u << 12, pkt_parse_ipv4 },
+	/* Destination unreachable, packet too big, time exceeded, parameter
+	 * problem. */
+	{ 6, IPPROTO_ICMPV6, 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4,
+	  pkt_parse_ipv6 },
+};
+
+static uint16_t pkt_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void pkt_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/*
+ * The declared end of a packet is trusted only as far as the bytes go.  The
+ * outer packet must be complete, since a truncated one cannot have its
+ * checksum fixed; a quoted packet is truncated by design and ends where the
+ * ICMP message does.
+ */
+static bool pkt_clamp_end(size_t declared, size_t limit, bool quoted,
+			  size_t *end)
+{
+	if (declared <= limit)
+		*end = declared;
+	else if (quoted)
+		*end = limit;
+	else
+		return false;
+	return true;
+}
+
+static bool pkt_parse_ipv4(const uint8_t *buf, size_t off, size_t limit,
+			   bool quoted, struct pkt_ip *ip)
+{
+	const uint8_t *h = buf + off;
+	size_t hdr_len, tot_len;
+	uint16_t frag;
+
+	if (limit - off < 20)
+		return false;
+	hdr_len = (size_t)(h[0] & 0x0f) * 4;
+	tot_len = pkt_get16(h + 2);
+	frag = pkt_get16(h + 6);
+	/* Only the first fragment carries the transport header. */
+	if (hdr_len < 20 || tot_len < hdr_len || (frag & 0x1fff) != 0)
+		return false;
+	if (!pkt_clamp_end(off + tot_len, limit, quoted, &ip->end))
+		return false;
+	if (ip->end - off < hdr_len)
+		return false;
+	ip->family = AF_INET;
+	ip->addr_len = 4;
+	ip->proto = h[9];
+	ip->fragment = (frag & 0x2000) != 0;
+	ip->addr_off[PKT_SRC] = off + 12;
+	ip->addr_off[PKT_DST] = off + 16;
+	ip->l4_off = off + hdr_len;
+	return true;
+}
+
+static const struct pkt_ext_hdr *pkt_find_ext_hdr(uint8_t nexthdr)
+{
+	for (size_t i = 0; i < sizeof(pkt_ext_hdrs) / sizeof(pkt_ext_hdrs[0]); i++)
+		if (pkt_ext_hdrs[i].nexthdr == nexthdr)
+			return &pkt_ext_hdrs[i];
+	return NULL;
+}
+
+static bool pkt_parse_ipv6(const uint8_t *buf, size_t off, size_t limit,
+			   bool quoted, struct pkt_ip *ip)
+{
+	const struct pkt_ext_hdr *ext;
+	const uint8_t *h = buf + off;
+	size_t payload_len, pos;
+	uint8_t nexthdr;
+	int walked = 0;
+
+	if (limit - off < 40)
+		return false;
+	/*
+	 * A jumbogram announces a zero payload length and hides its real one
+	 * in a hop-by-hop option.  Such packets exceed what NFQUEUE hands over
+	 * whole, and taking the zero at its word leaves no room for a
+	 * transport header, so they are refused.
+	 */
+	payload_len = pkt_get16(h + 4);
+	if (!pkt_clamp_end(off + 40 + payload_len, limit, quoted, &ip->end))
+		return false;
+	ip->family = AF_INET6;
+	ip->addr_len = 16;
+	ip->fragment = false;
+	ip->addr_off[PKT_SRC] = off + 8;
+	ip->addr_off[PKT_DST] = off + 24;
+
+	/*
+	 * Anything that is not a known extension header ends the walk; ESP
+	 * and "no next header" end it with a protocol the caller refuses.
+	 */
+	nexthdr = h[6];
+	pos = off + 40;
+	while ((ext = pkt_find_ext_hdr(nexthdr)) != NULL) {
+		size_t ext_len = 8;
+
+		if (++walked > PKT_MAX_EXT_HDRS || ip->end - pos < 8)
+			return false;
+		if (ext->fragment) {
+			uint16_t frag = pkt_get16(buf + pos + 2);
+
+			if ((frag & 0xfff8) != 0)
+				return false;
+			ip->fragment = (frag & 1) != 0;
+		} else {
+			ext_len = ((size_t)buf[pos + 1] + ext->extra) * ext->unit;
+		}
+		if (ip->end - pos < ext_len)
+			return false;
+		nexthdr = buf[pos];
+		pos += ext_len;
+	}
+	ip->proto = nexthdr;
+	ip->l4_off = pos;
+	return true;
+}
+
+static const struct pkt_family *pkt_find_family(const uint8_t *buf,
+						 size_t off, size_t limit)
+{
+	if (limit - off < 1)
+		return NULL;
+	for (size_t i = 0; i < sizeof(pkt_families) / sizeof(pkt_families[0]); i++)
+		if (pkt_families[i].version == buf[off] >> 4)
+			return &pkt_families[i];
+	return NULL;
+}
+
+static const struct pkt_l4 *pkt_find_l4(uint8_t proto)
+{
+	for (size_t i = 0; i < sizeof(pkt_l4s) / sizeof(pkt_l4s[0]); i++)
+		if (pkt_l4s[i].proto == proto)
+			return &pkt_l4s[i];
+	return NULL;
+}
+
+/*
+ * Checks that the outer TCP or UDP header is whole and returns the length
+ * its checksum covers: to the end of the IP packet for TCP, the UDP length
+ * for UDP.  A fragment's checksum covers bytes that are not here, so its
+ * length is simply what is present.  Returns 0 for a malformed header.
+ */
+static size_t pkt_l4_len(const uint8_t *buf, const struct pkt_ip *ip)
+{
+	const uint8_t *h = buf + ip->l4_off;
+	size_t avail = ip->end - ip->l4_off;
+	size_t hdr_len;
+
+	if (ip->proto == IPPROTO_TCP) {
+		if (avail < 20)
+			return 0;
+		hdr_len = (size_t)(h[12] >> 4) * 4;
+		return hdr_len >= 20 && hdr_len <= avail ? avail : 0;
+	}
+	if (avail < 8)
+		return 0;
+	if (ip->fragment)
+		return avail;
+	hdr_len = pkt_get16(h + 4);
+	return hdr_len >= 8 && hdr_len <= avail ? hdr_len : 0;
+}
+
+static void pkt_fill_key(const uint8_t *buf, const struct pkt_ip *ip,
+			 enum pkt_end end, size_t port_off, struct pkt_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = ip->family;
+	key->l4proto = ip->proto;
+	key->port = pkt_get16(buf + port_off);
+	memcpy(key->addr, buf + ip->addr_off[end], ip->addr_len);
+}
+
+/*
+ * An ICMP error quotes a packet that travelled the other way, so the end
+ * whose port is mapped is swapped relative to a plain packet.
+ */
+static bool pkt_parse_icmp_error(const uint8_t *buf, const struct pkt_ip *ip,
+				 const struct pkt_family *fam,
+				 enum pkt_end end, struct pkt_key *key,
+				 struct pkt_view *view)
+{
+	const struct pkt_l4 *l4;
+	struct pkt_ip quoted;
+	size_t csum_off;
+	uint8_t type;
+
+	if (ip->end - ip->l4_off < PKT_ICMP_HDR_LEN)
+		return false;
+	type = buf[ip->l4_off];
+	if (type >= 32 || (fam->icmp_errors & 1u << type) == 0)
+		return false;
+	if (pkt_find_family(buf, ip->l4_off + PKT_ICMP_HDR_LEN, ip->end) != fam)
+		return false;
+	if (!fam->parse(buf, ip->l4_off + PKT_ICMP_HDR_LEN, ip->end, true,
+			&quoted))
+		return false;
+	l4 = pkt_find_l4(quoted.proto);
+	if (l4 == NULL || quoted.end - quoted.l4_off < PKT_QUOTED_L4_LEN)
+		return false;
+
+	view->port_off = quoted.l4_off + 2 * (size_t)end;
+	view->csum_off = ip->l4_off + PKT_ICMP_CSUM_OFF;
+	view->l4_off = ip->l4_off;
+	view->l4_len = ip->end - ip->l4_off;
+	view->inner_csum_off = 0;
+	view->inner_udp = quoted.proto == IPPROTO_UDP;
+	view->icmp_error = true;
+	view->udp_no_csum = false;
+	/*
+	 * ICMP quotes as much as fits, so the quoted checksum may be cut off;
+	 * a quoted UDP checksum of 0 means the datagram had none.
+	 */
+	csum_off = quoted.l4_off + l4->csum_off;
+	if (quoted.end >= csum_off + 2 &&
+	    !(view->inner_udp && pkt_get16(buf + csum_off) == 0))
+		view->inner_csum_off = csum_off;
+	pkt_fill_key(buf, &quoted, end, view->port_off, key);
+	return true;
+}
+
+bool pkt_parse(const uint8_t *buf, size_t len, enum pkt_dir dir,
+	       struct pkt_key *key, struct pkt_view *view)
+{
+	const struct pkt_family *fam;
+	const struct pkt_l4 *l4;
+	struct pkt_ip ip;
+	size_t l4_len;
+
+	fam = pkt_find_family(buf, 0, len);
+	if (fam == NULL || !fam->parse(buf, 0, len, false, &ip))
+		return false;
+	view->family = ip.family;
+	view->l4proto = ip.proto;
+	if (ip.proto == fam->icmp_proto)
+		return pkt_parse_icmp_error(buf, &ip, fam,
+					    dir == PKT_IN ? PKT_SRC : PKT_DST,
+					    key, view);
+
+	l4 = pkt_find_l4(ip.proto);
+	if (l4 == NULL)
+		return false;
+	l4_len = pkt_l4_len(buf, &ip);
+	if (l4_len == 0)
+		return false;
+	view->port_off = ip.l4_off + (dir == PKT_IN ? 2 : 0);
+	view->csum_off = ip.l4_off + l4->csum_off;
+	view->l4_off = ip.l4_off;
+	view->l4_len = l4_len;
+	view->inner_csum_off = 0;
+	view->inner_udp = false;
+	view->icmp_error = false;
+	/*
+	 * A zero UDP checksum means "none" for IPv4, and for IPv6 tunnels that
+	 * RFC 6935 lets omit it; patching it would turn a packet without a
+	 * checksum into one with a wrong checksum.
+	 */
+	view->udp_no_csum = ip.proto == IPPROTO_UDP &&
+			    pkt_get16(buf + view->csum_off) == 0;
+	pkt_fill_key(buf, &ip, dir == PKT_IN ? PKT_DST : PKT_SRC,
+		     view->port_off, key);
+	return true;
+}
+
+/*
+ * RFC 1624, equation 3: HC' = ~(~HC + ~m + m'), all in one's complement
+ * arithmetic on values read in network order.
+ */
+static uint16_t pkt_csum_replace(uint16_t check, uint16_t from, uint16_t to)
+{
+	uint32_t sum = (uint32_t)(uint16_t)~check + (uint16_t)~from + to;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Patches the checksum at off for one 16-bit word changing value. */
+static void pkt_csum_patch(uint8_t *buf, size_t off, uint16_t from,
+			   uint16_t to, bool udp)
+{
+	uint16_t check = pkt_csum_replace(pkt_get16(buf + off), from, to);
+
+	/* UDP reserves 0 for "no checksum"; 0xFFFF is the same sum. */
+	if (udp && check == 0)
+		check = 0xffff;
+	pkt_put16(buf + off, check);
+}
+
+/*
+ * Fills in the checksum over [off, off + n) the way the kernel would have
+ * for a CHECKSUM_PARTIAL packet: the checksum field already holds the
+ * pseudo-header sum, so summing the segment with that field in place and
+ * storing the complement yields the full checksum.  Taking the pseudo-header
+ * from the field rather than rebuilding it keeps the kernel's view of it,
+ * including the final destination of an IPv6 routing header.
+ *
+ * The sum runs over native 32-bit words into a 64-bit accumulator; the one's
+ * complement sum does not depend on byte order (RFC 1071), so the result is
+ * stored back as the same native word.
+ */
+static void pkt_csum_complete(uint8_t *buf, size_t off, size_t n,
+			      size_t csum_off, bool udp)
+{
+	const uint8_t *p = buf + off;
+	uint64_t sum = 0;
+	uint32_t w32;
+	uint16_t w16;
+
+	for (; n >= 4; p += 4, n -= 4) {
+		memcpy(&w32, p, 4);
+		sum += w32;
+	}
+	if (n >= 2) {
+		memcpy(&w16, p, 2);
+		sum += w16;
+		p += 2;
+		n -= 2;
+	}
+	if (n == 1) {
+		/* A trailing odd byte is summed as if followed by a zero. */
+		uint8_t last[2] = { p[0], 0 };
+
+		memcpy(&w16, last, 2);
+		sum += w16;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	w16 = (uint16_t)~sum;
+	if (udp && w16 == 0)
+		w16 = 0xffff;
+	memcpy(buf + csum_off, &w16, 2);
+}
+
+void pkt_rewrite(uint8_t *buf, size_t len, const struct pkt_view *view,
+		 uint16_t new_port, bool csum_partial)
+{
+	bool udp = view->l4proto == IPPROTO_UDP;
+	uint16_t old_port;
+
+	/* A view describes the buffer it was parsed from and no other. */
+	if (view->l4_off > len || view->l4_len > len - view->l4_off)
+		return;
+
+	old_port = pkt_get16(buf + view->port_off);
+	pkt_put16(buf + view->port_off, new_port);
+
+	if (view->icmp_error && view->inner_csum_off != 0) {
+		/*
+		 * The quoted checksum is part of the ICMP payload, so its
+		 * change is folded into the ICMP checksum like the port's.
+		 */
+		uint16_t inner_old = pkt_get16(buf + view->inner_csum_off);
+		uint16_t inner_new;
+
+		pkt_csum_patch(buf, view->inner_csum_off, old_port, new_port,
+			       view->inner_udp);
+		inner_new = pkt_get16(buf + view->inner_csum_off);
+		if (!csum_partial)
+			pkt_csum_patch(buf, view->csum_off, inner_old,
+				       inner_new, false);
+	}
+
+	if (view->udp_no_csum)
+		return;
+	/*
+	 * The kernel never hands over a fragment with a partial checksum:
+	 * fragmenting needs the checksum complete first.  So the whole
+	 * segment is here whenever csum_partial is set.
+	 */
+	if (csum_partial)
+		pkt_csum_complete(buf, view->l4_off, view->l4_len,
+				  view->csum_off, udp);
+	else
+		pkt_csum_patch(buf, view->csum_off, old_port, new_port, udp);
+}

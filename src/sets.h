@@ -1,0 +1,32 @@
+/*
+ * sets: keeps the kernel's ipsets in step with the table, so that only
+ * packets of configured (address, port) pairs are ever queued to user space.
+ * The only module that includes libipset.  Called by the control plane only.
+ *
+ * The sets (created here if the installer has not made them yet):
+ *   portshare-in4/in6    hash:ip,port  (address, proto:shared_port)
+ *   portshare-out4/out6  hash:ip,port  (address, proto:assigned_port)
+ *   portshare-addr4/addr6 hash:ip      every mapped address, for ICMP errors
+ */
+#ifndef PORTSHARE_SETS_H
+#define PORTSHARE_SETS_H
+
+#include <stddef.h>
+
+#include "table.h"
+
+struct sets;
+
+/* Returns NULL with errbuf filled when libipset cannot talk to the kernel. */
+struct sets *sets_open(char *errbuf, size_t errlen);
+void sets_close(struct sets *s);
+
+/*
+ * Replaces the content of every set with what rules say.  Each set is
+ * filled under a temporary name and swapped in, so the kernel never sees a
+ * half-written set.  Returns 0, or -1 with errbuf filled.
+ */
+int sets_sync(struct sets *s, const struct table_rule *rules, size_t n,
+	      char *errbuf, size_t errlen);
+
+#endif

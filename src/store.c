@@ -1,0 +1,447 @@
+/*
+ * store: the port-sharing table on disk, in sqlite.  The schema lives in
+ * sql/NNN_*.sql; the build embeds those files (sql/embed.sh) and store_open
+ * applies the ones a database has not seen yet.  Statements are prepared per
+ * call: writes are rare (API requests), and it keeps every function free of
+ * cached state that could go stale.
+ */
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+/* Generated from sql/ by sql/embed.sh; migration i brings user_version from i - 1 to i. */
+extern const char *const store_migrations[];
+extern const unsigned store_migrations_count;
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct store {
+	sqlite3 *db;
+	int version;
+};
+
+static const char mapping_columns[] =
+	"id, proto, address, shared_port, assigned_port, enabled, comment";
+
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Runs sql, which must return no rows.  Returns 0, or -1 with errbuf filled. */
+static int exec(struct store *st, const char *what, const char *sql,
+		char *errbuf, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	set_err(errbuf, errlen, "store: %s: %s", what,
+		msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+static int prepare(struct store *st, const char *what, const char *sql,
+		   sqlite3_stmt **stmt, char *errbuf, size_t errlen)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) == SQLITE_OK)
+		return 0;
+	set_err(errbuf, errlen, "store: %s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/*
+ * Runs a one-row, one-column query such as a PRAGMA and copies its first
+ * column as text.  Returns 0, or -1 with errbuf filled.
+ */
+static int query_text(struct store *st, const char *what, const char *sql,
+		      char *out, size_t outlen, char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *text;
+	int ret = -1;
+
+	if (prepare(st, what, sql, &stmt, errbuf, errlen) < 0)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		set_err(errbuf, errlen, "store: %s: %s", what,
+			sqlite3_errmsg(st->db));
+		goto out;
+	}
+	text = sqlite3_column_text(stmt, 0);
+	snprintf(out, outlen, "%s", text ? (const char *)text : "");
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+static int read_user_version(struct store *st, int *version, char *errbuf,
+			     size_t errlen)
+{
+	char text[32];
+
+	if (query_text(st, "PRAGMA user_version", "PRAGMA user_version", text,
+		       sizeof(text), errbuf, errlen) < 0)
+		return -1;
+	*version = atoi(text);
+	return 0;
+}
+
+/*
+ * Applies one missing migration per iteration, each in its own BEGIN
+ * IMMEDIATE transaction.  user_version is read again inside the transaction
+ * because another process may have migrated the file since we last looked;
+ * the write lock taken by IMMEDIATE makes that read authoritative.
+ */
+static int migrate(struct store *st, const char *path, char *errbuf,
+		   size_t errlen)
+{
+	char what[64];
+	char pragma[64];
+	int version;
+
+	for (;;) {
+		if (exec(st, "begin migration", "BEGIN IMMEDIATE", errbuf, errlen) < 0)
+			return -1;
+		if (read_user_version(st, &version, errbuf, errlen) < 0)
+			goto err;
+		if (version < 0 || (unsigned)version > store_migrations_count) {
+			set_err(errbuf, errlen,
+				"store: %s has schema version %d but this portshared "
+				"knows only versions up to %u; refusing to open it "
+				"(was it written by a newer release?)",
+				path, version, store_migrations_count);
+			goto err;
+		}
+		if ((unsigned)version == store_migrations_count)
+			break;
+		snprintf(what, sizeof(what), "migration %03d", version + 1);
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d",
+			 version + 1);
+		if (exec(st, what, store_migrations[version], errbuf, errlen) < 0 ||
+		    exec(st, what, pragma, errbuf, errlen) < 0 ||
+		    exec(st, what, "COMMIT", errbuf, errlen) < 0)
+			goto err;
+	}
+	if (exec(st, "end migration", "COMMIT", errbuf, errlen) < 0)
+		goto err;
+	st->version = version;
+	return 0;
+err:
+	/* The error that matters is already in errbuf; a failed rollback adds nothing. */
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct store *store_open(const char *path, char *errbuf, size_t errlen)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	char what[512];
+	char mode[16];
+	int rc;
+
+	if (st == NULL) {
+		set_err(errbuf, errlen, "store: out of memory");
+		return NULL;
+	}
+	/* NOMUTEX: the control module already serialises every call. */
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		set_err(errbuf, errlen, "store: open %s: %s", path,
+			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto err;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+
+	/*
+	 * sqlite opens lazily, so this is the first statement that reads the
+	 * file: a corrupt or foreign file fails here.  The pragma answers with
+	 * the mode actually in force, which stays the old one when WAL is
+	 * impossible (an in-memory database, a read-only directory).  The
+	 * message names the file: "file is not a database" alone does not say
+	 * which one.
+	 */
+	snprintf(what, sizeof(what), "%s: PRAGMA journal_mode=WAL", path);
+	if (query_text(st, what, "PRAGMA journal_mode=WAL", mode, sizeof(mode),
+		       errbuf, errlen) < 0)
+		goto err;
+	if (strcmp(mode, "wal") != 0) {
+		set_err(errbuf, errlen,
+			"store: %s: journal_mode is \"%s\", WAL could not be enabled",
+			path, mode);
+		goto err;
+	}
+	if (exec(st, "PRAGMA synchronous=FULL", "PRAGMA synchronous=FULL", errbuf,
+		 errlen) < 0 ||
+	    exec(st, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON", errbuf,
+		 errlen) < 0 ||
+	    migrate(st, path, errbuf, errlen) < 0)
+		goto err;
+	return st;
+
+err:
+	store_close(st);
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_schema_version(struct store *st)
+{
+	return st->version;
+}
+
+/*
+ * Decodes one row selected with mapping_columns.  The family is not stored;
+ * it is recomputed here so that it can never disagree with the address.  A
+ * row that fails validation (edited by hand) is reported, not loaded.
+ */
+static int read_row(sqlite3_stmt *stmt, struct mapping *m, char *errbuf,
+		    size_t errlen)
+{
+	const char *proto = (const char *)sqlite3_column_text(stmt, 1);
+	const char *address = (const char *)sqlite3_column_text(stmt, 2);
+	const char *comment = (const char *)sqlite3_column_text(stmt, 6);
+	struct mapping_error merr;
+
+	memset(m, 0, sizeof(*m));
+	m->id = sqlite3_column_int64(stmt, 0);
+	m->shared_port = (uint32_t)sqlite3_column_int64(stmt, 3);
+	m->assigned_port = (uint32_t)sqlite3_column_int64(stmt, 4);
+	m->enabled = sqlite3_column_int64(stmt, 5) != 0;
+	if (proto == NULL || !mapping_proto_parse(proto, &m->proto)) {
+		set_err(errbuf, errlen, "store: mapping %" PRId64 ": bad proto",
+			m->id);
+		return -1;
+	}
+	if (address == NULL || strlen(address) >= sizeof(m->address) ||
+	    comment == NULL || strlen(comment) >= sizeof(m->comment)) {
+		set_err(errbuf, errlen,
+			"store: mapping %" PRId64 ": address or comment too long",
+			m->id);
+		return -1;
+	}
+	memcpy(m->address, address, strlen(address) + 1);
+	memcpy(m->comment, comment, strlen(comment) + 1);
+	if (!mapping_validate(m, &merr)) {
+		set_err(errbuf, errlen, "store: mapping %" PRId64 ": %s", m->id,
+			merr.message);
+		return -1;
+	}
+	return 0;
+}
+
+int store_mapping_list(struct store *st, struct mapping **rows, size_t *n,
+		       char *errbuf, size_t errlen)
+{
+	char sql[128];
+	sqlite3_stmt *stmt = NULL;
+	struct mapping *list = NULL;
+	size_t count = 0, cap = 0;
+	int rc, ret = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM mappings ORDER BY id",
+		 mapping_columns);
+	if (prepare(st, "list mappings", sql, &stmt, errbuf, errlen) < 0)
+		goto out;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct mapping *grown = realloc(list, ncap * sizeof(*list));
+
+			if (grown == NULL) {
+				set_err(errbuf, errlen,
+					"store: list mappings: out of memory");
+				goto out;
+			}
+			list = grown;
+			cap = ncap;
+		}
+		if (read_row(stmt, &list[count], errbuf, errlen) < 0)
+			goto out;
+		count++;
+	}
+	if (rc != SQLITE_DONE) {
+		set_err(errbuf, errlen, "store: list mappings: %s",
+			sqlite3_errmsg(st->db));
+		goto out;
+	}
+	*rows = list;
+	*n = count;
+	list = NULL;
+	ret = 0;
+out:
+	free(list);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_mapping_get(struct store *st, int64_t id, struct mapping *out,
+		      char *errbuf, size_t errlen)
+{
+	char sql[128];
+	sqlite3_stmt *stmt = NULL;
+	int rc, ret = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM mappings WHERE id = ?",
+		 mapping_columns);
+	if (prepare(st, "get mapping", sql, &stmt, errbuf, errlen) < 0)
+		goto out;
+	if (sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK) {
+		set_err(errbuf, errlen, "store: get mapping: %s",
+			sqlite3_errmsg(st->db));
+		goto out;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else if (rc != SQLITE_ROW) {
+		set_err(errbuf, errlen, "store: get mapping %" PRId64 ": %s", id,
+			sqlite3_errmsg(st->db));
+	} else if (read_row(stmt, out, errbuf, errlen) == 0) {
+		ret = 0;
+	}
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* Binds m's columns to parameters 1..6 in mapping_columns order (after id). */
+static int bind_mapping(sqlite3_stmt *stmt, const struct mapping *m)
+{
+	int rc;
+
+	/* SQLITE_STATIC: m outlives the statement, which is finalised before return. */
+	rc = sqlite3_bind_text(stmt, 1, mapping_proto_name(m->proto), -1,
+			       SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, 2, m->address, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 3, m->shared_port);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 4, m->assigned_port);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(stmt, 5, m->enabled ? 1 : 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, 6, m->comment, -1, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * Runs a write statement whose parameters are already bound.  Returns the
+ * number of rows changed, or -1 with errbuf filled.
+ */
+static int run_write(struct store *st, sqlite3_stmt *stmt, const char *what,
+		     int64_t id, char *errbuf, size_t errlen)
+{
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		set_err(errbuf, errlen, "store: %s %" PRId64 ": %s", what, id,
+			sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return sqlite3_changes(st->db);
+}
+
+int store_mapping_insert(struct store *st, struct mapping *m, char *errbuf,
+			 size_t errlen)
+{
+	static const char sql[] =
+		"INSERT INTO mappings (proto, address, shared_port, assigned_port, "
+		"enabled, comment) VALUES (?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *stmt = NULL;
+	int ret = -1;
+
+	if (prepare(st, "insert mapping", sql, &stmt, errbuf, errlen) < 0)
+		goto out;
+	if (bind_mapping(stmt, m) < 0) {
+		set_err(errbuf, errlen, "store: insert mapping: %s",
+			sqlite3_errmsg(st->db));
+		goto out;
+	}
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		set_err(errbuf, errlen, "store: insert mapping: %s",
+			sqlite3_errmsg(st->db));
+		goto out;
+	}
+	m->id = sqlite3_last_insert_rowid(st->db);
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_mapping_update(struct store *st, const struct mapping *m,
+			 char *errbuf, size_t errlen)
+{
+	static const char sql[] =
+		"UPDATE mappings SET proto = ?, address = ?, shared_port = ?, "
+		"assigned_port = ?, enabled = ?, comment = ?, "
+		"updated_at = CURRENT_TIMESTAMP WHERE id = ?";
+	sqlite3_stmt *stmt = NULL;
+	int changed, ret = -1;
+
+	if (prepare(st, "update mapping", sql, &stmt, errbuf, errlen) < 0)
+		goto out;
+	if (bind_mapping(stmt, m) < 0 ||
+	    sqlite3_bind_int64(stmt, 7, m->id) != SQLITE_OK) {
+		set_err(errbuf, errlen, "store: update mapping: %s",
+			sqlite3_errmsg(st->db));
+		goto out;
+	}
+	changed = run_write(st, stmt, "update mapping", m->id, errbuf, errlen);
+	if (changed >= 0)
+		ret = changed == 0 ? 1 : 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_mapping_delete(struct store *st, int64_t id, char *errbuf,
+			 size_t errlen)
+{
+	sqlite3_stmt *stmt = NULL;
+	int changed, ret = -1;
+
+	if (prepare(st, "delete mapping", "DELETE FROM mappings WHERE id = ?",
+		    &stmt, errbuf, errlen) < 0)
+		goto out;
+	if (sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK) {
+		set_err(errbuf, errlen, "store: delete mapping: %s",
+			sqlite3_errmsg(st->db));
+		goto out;
+	}
+	changed = run_write(st, stmt, "delete mapping", id, errbuf, errlen);
+	if (changed >= 0)
+		ret = changed == 0 ? 1 : 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}

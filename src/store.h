@@ -1,0 +1,52 @@
+/*
+ * store: the sqlite database that holds the port-sharing table.  The only
+ * module that includes sqlite3.h.  Not thread-safe: the control module
+ * serialises every call.
+ */
+#ifndef PORTSHARE_STORE_H
+#define PORTSHARE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mapping.h"
+
+struct store;
+
+/*
+ * Opens (creating if needed) the database at path, switches it to WAL with
+ * synchronous=FULL so every acknowledged write survives a power cut, and
+ * applies the numbered migrations from sql/ that PRAGMA user_version says are
+ * missing, each in its own transaction.  Returns NULL with a message in
+ * errbuf on failure.
+ */
+struct store *store_open(const char *path, char *errbuf, size_t errlen);
+void store_close(struct store *st);
+
+/* The schema version after migrations (PRAGMA user_version). */
+int store_schema_version(struct store *st);
+
+/*
+ * All mappings ordered by id, in a malloc'd array the caller frees.  Returns
+ * 0, or -1 with errbuf filled.
+ */
+int store_mapping_list(struct store *st, struct mapping **rows, size_t *n,
+		       char *errbuf, size_t errlen);
+
+/* Returns 0, 1 when no row has that id, or -1 with errbuf filled. */
+int store_mapping_get(struct store *st, int64_t id, struct mapping *out,
+		      char *errbuf, size_t errlen);
+
+/* Inserts m (its id is ignored) and sets m->id.  Returns 0 or -1. */
+int store_mapping_insert(struct store *st, struct mapping *m, char *errbuf,
+			 size_t errlen);
+
+/* Replaces the row m->id.  Returns 0, 1 when no such row, or -1. */
+int store_mapping_update(struct store *st, const struct mapping *m,
+			 char *errbuf, size_t errlen);
+
+/* Returns 0, 1 when no such row, or -1. */
+int store_mapping_delete(struct store *st, int64_t id, char *errbuf,
+			 size_t errlen);
+
+#endif

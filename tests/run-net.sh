@@ -1,0 +1,31 @@
+#!/bin/bash
+# Runs every root-only network scenario (tests/net/test_*.sh) one after the
+# other and prints one closing line with the totals of their checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+for t in tests/net/test_*.sh; do
+	echo "== $t"
+	rc=0
+	out=$(bash "$t" 2>&1) || rc=$?
+	echo "$out"
+	if ((rc == 77)); then
+		continue
+	fi
+	line=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n 1 || true)
+	if [[ -z $line ]]; then
+		echo "$t: exited $rc without a summary"
+		failed=$((failed + 1))
+		continue
+	fi
+	p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.*, ([0-9]+) failed/\1/' <<<"$line")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if ((rc != 0 && f == 0)); then
+		failed=$((failed + 1))
+	fi
+done
+echo "net: $passed passed, $failed failed"
+((failed == 0))

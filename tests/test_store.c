@@ -1,0 +1,358 @@
+/*
+ * Unit tests for store: schema creation and migration bookkeeping, the
+ * journal mode, CRUD round trips, and refusal of files it must not touch.
+ * The tests share one temporary directory under /tmp, created and removed
+ * by the parent process so that it goes away even when a forked test fails.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+extern const unsigned store_migrations_count;
+
+static char dir[64];
+static char db_path[128];
+static char errbuf[512];
+
+static void make_dir(void)
+{
+	strcpy(dir, "/tmp/portshare-test-store-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db_path, sizeof(db_path), "%s/portshare.db", dir);
+}
+
+/* sqlite only ever creates the database and these companions next to it. */
+static void remove_db(void)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char path[160];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
+		unlink(path);
+	}
+}
+
+/* Each test starts without a database, whatever the previous one left. */
+static void setup(void)
+{
+	remove_db();
+	errbuf[0] = '\0';
+}
+
+static void remove_dir(void)
+{
+	remove_db();
+	rmdir(dir);
+}
+
+static struct store *open_ok(void)
+{
+	struct store *st = store_open(db_path, errbuf, sizeof(errbuf));
+
+	ck_assert_msg(st != NULL, "store_open: %s", errbuf);
+	return st;
+}
+
+static struct mapping make(unsigned proto, const char *address,
+			   uint32_t shared, uint32_t assigned, const char *comment)
+{
+	struct mapping m;
+
+	memset(&m, 0, sizeof(m));
+	m.proto = proto;
+	snprintf(m.address, sizeof(m.address), "%s", address);
+	m.shared_port = shared;
+	m.assigned_port = assigned;
+	m.enabled = true;
+	snprintf(m.comment, sizeof(m.comment), "%s", comment);
+	return m;
+}
+
+static void assert_same(const struct mapping *a, const struct mapping *b)
+{
+	ck_assert_int_eq(a->id, b->id);
+	ck_assert_uint_eq(a->proto, b->proto);
+	ck_assert_str_eq(a->address, b->address);
+	ck_assert_int_eq(a->family, b->family);
+	ck_assert_uint_eq(a->shared_port, b->shared_port);
+	ck_assert_uint_eq(a->assigned_port, b->assigned_port);
+	ck_assert_int_eq(a->enabled, b->enabled);
+	ck_assert_str_eq(a->comment, b->comment);
+}
+
+/* Runs one statement on a second, independent connection. */
+static void side_exec(const char *sql)
+{
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void side_query_text(const char *sql, char *out, size_t outlen)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+	snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
+START_TEST(open_creates_schema)
+{
+	struct store *st = open_ok();
+	char text[64];
+
+	ck_assert_uint_ge(store_migrations_count, 1);
+	ck_assert_int_eq(store_schema_version(st), (int)store_migrations_count);
+
+	side_query_text("PRAGMA user_version", text, sizeof(text));
+	ck_assert_int_eq(atoi(text), (int)store_migrations_count);
+	side_query_text("PRAGMA journal_mode", text, sizeof(text));
+	ck_assert_str_eq(text, "wal");
+	side_query_text("SELECT count(*) FROM sqlite_master WHERE name = 'mappings'",
+			text, sizeof(text));
+	ck_assert_str_eq(text, "1");
+	store_close(st);
+}
+END_TEST
+
+START_TEST(crud_round_trip)
+{
+	struct store *st = open_ok();
+	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "web");
+	struct mapping b = make(MAPPING_BOTH, "2001:db8::1", 53, 5353, "dns \"quoted\"");
+	struct mapping c = make(MAPPING_UDP, "host.example", 500, 4500, "");
+	struct mapping got, *rows = NULL;
+	size_t n = 99;
+
+	ck_assert_int_eq(store_mapping_list(st, &rows, &n, errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 0);
+	free(rows);
+
+	a.family = AF_INET;
+	b.family = AF_INET6;
+	c.enabled = false;
+	ck_assert_int_eq(store_mapping_insert(st, &a, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_mapping_insert(st, &b, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_mapping_insert(st, &c, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_gt(a.id, 0);
+	ck_assert_int_gt(b.id, a.id);
+	ck_assert_int_gt(c.id, b.id);
+
+	ck_assert_int_eq(store_mapping_get(st, b.id, &got, errbuf, sizeof(errbuf)), 0);
+	assert_same(&got, &b);
+
+	ck_assert_int_eq(store_mapping_list(st, &rows, &n, errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 3);
+	assert_same(&rows[0], &a);
+	assert_same(&rows[1], &b);
+	assert_same(&rows[2], &c);
+	free(rows);
+
+	a.shared_port = 81;
+	a.proto = MAPPING_BOTH;
+	a.enabled = false;
+	strcpy(a.comment, "moved");
+	ck_assert_int_eq(store_mapping_update(st, &a, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_mapping_get(st, a.id, &got, errbuf, sizeof(errbuf)), 0);
+	assert_same(&got, &a);
+
+	/* Updating a row to the values it already holds still finds it. */
+	ck_assert_int_eq(store_mapping_update(st, &a, errbuf, sizeof(errbuf)), 0);
+
+	ck_assert_int_eq(store_mapping_delete(st, b.id, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_mapping_get(st, b.id, &got, errbuf, sizeof(errbuf)), 1);
+	ck_assert_int_eq(store_mapping_list(st, &rows, &n, errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 2);
+	assert_same(&rows[0], &a);
+	assert_same(&rows[1], &c);
+	free(rows);
+
+	/* AUTOINCREMENT: a deleted id is not handed out again. */
+	ck_assert_int_eq(store_mapping_delete(st, c.id, errbuf, sizeof(errbuf)), 0);
+	b.id = 0;
+	ck_assert_int_eq(store_mapping_insert(st, &b, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_gt(b.id, c.id);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(missing_ids)
+{
+	struct store *st = open_ok();
+	struct mapping m = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "");
+
+	ck_assert_int_eq(store_mapping_get(st, 42, &m, errbuf, sizeof(errbuf)), 1);
+	m.id = 42;
+	ck_assert_int_eq(store_mapping_update(st, &m, errbuf, sizeof(errbuf)), 1);
+	ck_assert_int_eq(store_mapping_delete(st, 42, errbuf, sizeof(errbuf)), 1);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(reopen_keeps_data)
+{
+	struct store *st = open_ok();
+	struct mapping m = make(MAPPING_UDP, "example.org", 1194, 11940, "vpn");
+	struct mapping got;
+
+	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), 0);
+	store_close(st);
+
+	st = open_ok();
+	ck_assert_int_eq(store_schema_version(st), (int)store_migrations_count);
+	ck_assert_int_eq(store_mapping_get(st, m.id, &got, errbuf, sizeof(errbuf)), 0);
+	assert_same(&got, &m);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(newer_schema_refused)
+{
+	char sql[64];
+
+	store_close(open_ok());
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%u",
+		 store_migrations_count + 1);
+	side_exec(sql);
+	ck_assert_ptr_null(store_open(db_path, errbuf, sizeof(errbuf)));
+	ck_assert_msg(strstr(errbuf, "schema version") != NULL &&
+		      strstr(errbuf, "newer") != NULL, "%s", errbuf);
+}
+END_TEST
+
+START_TEST(corrupt_file_refused)
+{
+	static const char garbage[] =
+		"this is not an sqlite database, just bytes that look like one "
+		"to nobody; sqlite must notice on the first read.";
+	int fd = open(db_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char big[8192];
+
+	ck_assert_int_ge(fd, 0);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = garbage[i % (sizeof(garbage) - 1)];
+	ck_assert_int_eq(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	close(fd);
+
+	ck_assert_ptr_null(store_open(db_path, errbuf, sizeof(errbuf)));
+	ck_assert_msg(strstr(errbuf, "not a database") != NULL, "%s", errbuf);
+	ck_assert_msg(strstr(errbuf, db_path) != NULL, "%s", errbuf);
+}
+END_TEST
+
+START_TEST(unreachable_path_refused)
+{
+	ck_assert_ptr_null(store_open("/nonexistent-dir/portshare.db", errbuf,
+				      sizeof(errbuf)));
+	ck_assert_msg(strstr(errbuf, "/nonexistent-dir/portshare.db") != NULL,
+		      "%s", errbuf);
+}
+END_TEST
+
+START_TEST(unique_backstop)
+{
+	struct store *st = open_ok();
+	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "");
+	struct mapping dup = make(MAPPING_TCP, "10.0.0.1", 80, 9090, "");
+	struct mapping rev = make(MAPPING_TCP, "10.0.0.1", 81, 8080, "");
+	struct mapping other = make(MAPPING_UDP, "10.0.0.1", 80, 8080, "");
+
+	ck_assert_int_eq(store_mapping_insert(st, &a, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_mapping_insert(st, &dup, errbuf, sizeof(errbuf)), -1);
+	ck_assert_msg(strstr(errbuf, "UNIQUE constraint failed") != NULL, "%s",
+		      errbuf);
+	ck_assert_msg(strncmp(errbuf, "store: insert mapping:", 22) == 0, "%s",
+		      errbuf);
+	ck_assert_int_eq(store_mapping_insert(st, &rev, errbuf, sizeof(errbuf)), -1);
+	ck_assert_int_eq(store_mapping_insert(st, &other, errbuf, sizeof(errbuf)), 0);
+
+	/* An update into a clash is refused the same way and leaves the row. */
+	other.proto = MAPPING_TCP;
+	ck_assert_int_eq(store_mapping_update(st, &other, errbuf, sizeof(errbuf)), -1);
+	ck_assert_msg(strstr(errbuf, "UNIQUE constraint failed") != NULL, "%s",
+		      errbuf);
+	store_close(st);
+}
+END_TEST
+
+/* The CHECK constraints refuse what validation would have refused. */
+START_TEST(check_constraints)
+{
+	struct store *st = open_ok();
+	struct mapping m = make(0, "10.0.0.1", 80, 8080, "");
+
+	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), -1);
+	ck_assert_msg(strstr(errbuf, "CHECK constraint failed") != NULL, "%s", errbuf);
+	m = make(MAPPING_TCP, "10.0.0.1", 0, 8080, "");
+	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), -1);
+	m = make(MAPPING_TCP, "10.0.0.1", 80, 65536, "");
+	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), -1);
+	m = make(MAPPING_TCP, "10.0.0.1", 80, 80, "");
+	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), -1);
+	store_close(st);
+}
+END_TEST
+
+/* A row edited by hand into something invalid is reported, not loaded. */
+START_TEST(bad_row_reported)
+{
+	struct store *st = open_ok();
+	struct mapping *rows = NULL;
+	size_t n = 0;
+
+	side_exec("INSERT INTO mappings (proto, address, shared_port, assigned_port) "
+		  "VALUES ('tcp', 'bad..name', 80, 8080)");
+	ck_assert_int_eq(store_mapping_list(st, &rows, &n, errbuf, sizeof(errbuf)), -1);
+	ck_assert_msg(strstr(errbuf, "mapping 1") != NULL &&
+		      strstr(errbuf, "empty label") != NULL, "%s", errbuf);
+	store_close(st);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+
+	tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, open_creates_schema);
+	tcase_add_test(tc, crud_round_trip);
+	tcase_add_test(tc, missing_ids);
+	tcase_add_test(tc, reopen_keeps_data);
+	tcase_add_test(tc, newer_schema_refused);
+	tcase_add_test(tc, corrupt_file_refused);
+	tcase_add_test(tc, unreachable_path_refused);
+	tcase_add_test(tc, unique_backstop);
+	tcase_add_test(tc, check_constraints);
+	tcase_add_test(tc, bad_row_reported);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
