@@ -36,18 +36,23 @@ say =
 endif
 
 # Modules of the daemon, in the order data flows through them.
-DAEMON_MODS := log pkt table nfq mapping store resolver sets control api main
+DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control api main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
 # Unit tests: test_<name> links these modules (pure ones, plus store).
-UNIT_TESTS := pkt mapping store
+UNIT_TESTS := pkt mapping mapjson store
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
+test_mapjson_MODS := mapjson mapping
 test_store_MODS := store mapping
 test_table_MODS := table pkt mapping log
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
-FUZZERS := pkt mapping
+# Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
+# fuzz_<name>_SRCS lists, and links fuzz_<name>_LIBS.
+FUZZERS := pkt mapping mapjson
+fuzz_mapjson_SRCS := src/mapjson.c src/mapping.c
+fuzz_mapjson_LIBS := -ljansson
 
 .DELETE_ON_ERROR:
 .PHONY: all check unit-check net-check deps run install uninstall clean fuzz bench
@@ -90,11 +95,17 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined all unit-check
 	$(Q)PORTSHARED=$(CURDIR)/build-asan/portshared $(MAKE) --no-print-directory net-check
 
-# Fuzz harnesses compile the real parser files with libFuzzer (clang).
-fuzz: | $(BUILD)
+# Fuzz harnesses compile the real parser files with libFuzzer (clang).  Any
+# header may change what they compile, hence the dependency on all of them.
+define fuzz_rule
+$(BUILD)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(or $$(fuzz_$(1)_SRCS),src/$(1).c) $$(wildcard src/*.h) | $(BUILD)
+	$$(call say,CLANG,$$@)clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+		-o $$@ $$(filter %.c,$$^) $$(fuzz_$(1)_LIBS)
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
+
+fuzz: $(FUZZERS:%=$(BUILD)/fuzz_%)
 	$(Q)for f in $(FUZZERS); do \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-			-o $(BUILD)/fuzz_$$f tests/fuzz/fuzz_$$f.c src/$$f.c || exit 1; \
 		mkdir -p $(BUILD)/corpus_$$f; \
 		$(BUILD)/fuzz_$$f -max_total_time=$${FUZZ_SECONDS:-30} \
 			$(BUILD)/corpus_$$f tests/fuzz/corpus_$$f || exit 1; \

@@ -12,7 +12,8 @@
  * callback frees.  With the body complete, the route table picks a handler;
  * a handler only fills a struct api_reply, and api_send alone turns a reply
  * into HTTP, so status, headers and the error shape are decided in one place.
- * The JSON <-> mapping conversion does no I/O, so tests can link it as is.
+ * The JSON <-> mapping conversion lives in mapjson.c, which does no I/O, so
+ * tests and the fuzzer link it without this file's HTTP machinery.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #include "api.h"
 #include "control.h"
 #include "log.h"
+#include "mapjson.h"
 #include "mapping.h"
 
 /* The Makefile may pass the release; a plain build reports this one. */
@@ -323,236 +325,6 @@ bad:
 	return false;
 }
 
-/* Unix seconds as ISO-8601 UTC into buf, or NULL when t is 0 (never). */
-static const char *api_iso_time(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return NULL;
-	return buf;
-}
-
-/* ---- mapping <-> JSON ------------------------------------------------- */
-
-enum api_kind { API_STRING, API_INTEGER, API_BOOLEAN };
-
-static const char *const api_kind_names[] = {
-	[API_STRING] = "a string",
-	[API_INTEGER] = "an integer",
-	[API_BOOLEAN] = "a boolean",
-};
-
-struct api_field {
-	const char *name;
-	enum api_kind kind;
-	bool required; /* by POST and PUT; PATCH requires nothing */
-	bool (*apply)(struct mapping *m, const char *name, json_t *v,
-		      struct mapping_error *err);
-};
-
-/* m->id holds the URL's id (0 for POST), so a body may only repeat it. */
-static bool api_apply_id(struct mapping *m, const char *name, json_t *v,
-			 struct mapping_error *err)
-{
-	if (m->id != 0 && json_integer_value(v) == m->id)
-		return true;
-	return mapping_fail(err, 400, "id_mismatch", name, m->id == 0 ?
-			    "id is assigned by the server and must not be sent" :
-			    "id in the body differs from the id in the URL");
-}
-
-static bool api_apply_proto(struct mapping *m, const char *name, json_t *v,
-			    struct mapping_error *err)
-{
-	if (mapping_proto_parse(json_string_value(v), &m->proto))
-		return true;
-	return mapping_fail(err, 422, "invalid_proto", name,
-			    "proto must be \"tcp\", \"udp\" or \"both\"");
-}
-
-/* Copies a string field, refusing one that would not fit rather than cutting it. */
-static bool api_copy(char *dst, size_t size, const char *name, json_t *v,
-		     const char *code, struct mapping_error *err)
-{
-	size_t len = json_string_length(v);
-
-	if (len >= size)
-		return mapping_fail(err, 422, code, name,
-				    "%s is longer than %zu bytes", name, size - 1);
-	memcpy(dst, json_string_value(v), len + 1);
-	return true;
-}
-
-static bool api_apply_address(struct mapping *m, const char *name, json_t *v,
-			      struct mapping_error *err)
-{
-	return api_copy(m->address, sizeof(m->address), name, v,
-			"invalid_address", err);
-}
-
-static bool api_apply_comment(struct mapping *m, const char *name, json_t *v,
-			      struct mapping_error *err)
-{
-	return api_copy(m->comment, sizeof(m->comment), name, v,
-			"invalid_comment", err);
-}
-
-/*
- * json_int_t is 64 bits wide and the struct's ports 32, so the range is
- * checked here on the wide value; a plain assignment would turn -1 or
- * 4294967376 into a port that looks valid.
- */
-static bool api_port(uint32_t *port, const char *name, json_t *v,
-		     struct mapping_error *err)
-{
-	json_int_t n = json_integer_value(v);
-
-	if (n < 1 || n > 65535)
-		return mapping_fail(err, 422, "invalid_port", name,
-				    "%s %" JSON_INTEGER_FORMAT " is outside 1..65535",
-				    name, n);
-	*port = (uint32_t)n;
-	return true;
-}
-
-static bool api_apply_shared(struct mapping *m, const char *name, json_t *v,
-			     struct mapping_error *err)
-{
-	return api_port(&m->shared_port, name, v, err);
-}
-
-static bool api_apply_assigned(struct mapping *m, const char *name, json_t *v,
-			       struct mapping_error *err)
-{
-	return api_port(&m->assigned_port, name, v, err);
-}
-
-static bool api_apply_enabled(struct mapping *m, const char *name, json_t *v,
-			      struct mapping_error *err)
-{
-	(void)name;
-	(void)err;
-	m->enabled = json_is_true(v);
-	return true;
-}
-
-static const struct api_field api_fields[] = {
-	{ "id", API_INTEGER, false, api_apply_id },
-	{ "proto", API_STRING, false, api_apply_proto },
-	{ "address", API_STRING, true, api_apply_address },
-	{ "shared_port", API_INTEGER, true, api_apply_shared },
-	{ "assigned_port", API_INTEGER, true, api_apply_assigned },
-	{ "enabled", API_BOOLEAN, false, api_apply_enabled },
-	{ "comment", API_STRING, false, api_apply_comment },
-};
-
-static const struct api_field *api_field_find(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_LEN(api_fields); i++) {
-		if (strcmp(api_fields[i].name, name) == 0)
-			return &api_fields[i];
-	}
-	return NULL;
-}
-
-static bool api_kind_is(enum api_kind kind, const json_t *v)
-{
-	switch (kind) {
-	case API_STRING:
-		return json_is_string(v);
-	case API_INTEGER:
-		return json_is_integer(v);
-	case API_BOOLEAN:
-		return json_is_boolean(v);
-	}
-	return false;
-}
-
-/* The values POST and PUT start from; the URL's id is set by the caller. */
-static void api_mapping_defaults(struct mapping *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->proto = MAPPING_BOTH;
-	m->enabled = true;
-}
-
-/*
- * Applies the object obj to m: every field when partial is false (missing
- * required fields are an error), only the given ones when it is true.  All
- * shape errors (400) are found before any value error (422), so a client
- * fixes its encoder before its data.  Returns false with err filled; err's
- * field may point into obj, so obj must outlive err.
- */
-static bool api_mapping_apply(json_t *obj, struct mapping *m, bool partial,
-			      struct mapping_error *err)
-{
-	const struct api_field *f;
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return mapping_fail(err, 400, "not_object", "",
-				    "the request body must be a JSON object");
-	json_object_foreach(obj, key, v) {
-		if (api_field_find(key) == NULL)
-			return mapping_fail(err, 400, "unknown_field", key,
-					    "unknown field \"%.64s\"", key);
-	}
-	for (f = api_fields; f < api_fields + ARRAY_LEN(api_fields); f++) {
-		v = json_object_get(obj, f->name);
-		if (v == NULL && f->required && !partial)
-			return mapping_fail(err, 400, "missing_field", f->name,
-					    "%s is required", f->name);
-		if (v != NULL && !api_kind_is(f->kind, v))
-			return mapping_fail(err, 400, "invalid_type", f->name,
-					    "%s must be %s", f->name,
-					    api_kind_names[f->kind]);
-	}
-	for (f = api_fields; f < api_fields + ARRAY_LEN(api_fields); f++) {
-		v = json_object_get(obj, f->name);
-		if (v != NULL && !f->apply(m, f->name, v, err))
-			return false;
-	}
-	return true;
-}
-
-static json_t *api_mapping_json(const struct control_mapping *cm)
-{
-	size_t naddrs = cm->naddrs < CONTROL_MAX_ADDRS ? cm->naddrs
-						       : CONTROL_MAX_ADDRS;
-	json_t *addrs = json_array();
-	char hit[32];
-
-	for (size_t i = 0; addrs != NULL && i < naddrs; i++) {
-		if (json_array_append_new(addrs, json_string(cm->addrs[i])) < 0) {
-			json_decref(addrs);
-			addrs = NULL;
-		}
-	}
-	return json_pack("{s:I, s:s, s:s, s:I, s:I, s:b, s:s, s:b, s:o, s:s?,"
-			 " s:{s:I, s:I, s:I, s:I, s:s?}}",
-			 "id", (json_int_t)cm->m.id,
-			 "proto", mapping_proto_name(cm->m.proto),
-			 "address", cm->m.address,
-			 "shared_port", (json_int_t)cm->m.shared_port,
-			 "assigned_port", (json_int_t)cm->m.assigned_port,
-			 "enabled", (int)cm->m.enabled,
-			 "comment", cm->m.comment,
-			 "resolved", (int)cm->resolved,
-			 "addresses", addrs,
-			 "resolve_error", cm->resolve_error[0] != '\0'
-						  ? cm->resolve_error : NULL,
-			 "counters",
-			 "packets_in", (json_int_t)cm->packets_in,
-			 "bytes_in", (json_int_t)cm->bytes_in,
-			 "packets_out", (json_int_t)cm->packets_out,
-			 "bytes_out", (json_int_t)cm->bytes_out,
-			 "last_hit", api_iso_time(cm->last_hit, hit));
-}
-
 /* ---- handlers --------------------------------------------------------- */
 
 /*
@@ -633,9 +405,10 @@ static const struct {
 
 static json_t *api_queue_json(const struct control_queue_stats *q, int64_t now)
 {
-	char when[32];
+	char when[MAPJSON_TIME_LEN];
 	json_t *o = json_pack("{s:I, s:s?, s:I}", "queue", (json_int_t)q->queue,
-			      "last_progress", api_iso_time(q->last_progress, when),
+			      "last_progress",
+			      mapjson_iso_time(q->last_progress, when),
 			      "last_progress_age_seconds",
 			      (json_int_t)(q->last_progress != 0
 						   ? now - q->last_progress : -1));
@@ -785,7 +558,7 @@ static void api_list_mappings(const struct api_call *c, struct api_reply *r)
 			continue;
 		if (items != NULL && total >= f.offset &&
 		    total - f.offset < f.limit &&
-		    json_array_append_new(items, api_mapping_json(&rows[i])) < 0) {
+		    json_array_append_new(items, mapjson_encode(&rows[i])) < 0) {
 			json_decref(items);
 			items = NULL;
 		}
@@ -813,7 +586,7 @@ static void api_reply_row(const struct api_call *c, struct api_reply *r,
 	}
 	r->status = status;
 	r->etag = true;
-	r->body = api_mapping_json(&cm);
+	r->body = mapjson_encode(&cm);
 }
 
 /* Returns the parsed body, or NULL with r filled. */
@@ -821,7 +594,7 @@ static json_t *api_body_json(const struct api_call *c, struct api_reply *r)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(c->body != NULL ? c->body : "", c->body_len,
-				  JSON_REJECT_DUPLICATES, &jerr);
+				  MAPJSON_LOAD_FLAGS, &jerr);
 
 	if (root == NULL)
 		api_reply_error(r, 400, "invalid_json", NULL,
@@ -838,8 +611,8 @@ static void api_create_mapping(const struct api_call *c, struct api_reply *r)
 
 	if (root == NULL)
 		return;
-	api_mapping_defaults(&m);
-	if (!api_mapping_apply(root, &m, false, &err) ||
+	mapjson_defaults(&m);
+	if (!mapjson_apply(root, &m, false, &err) ||
 	    control_mapping_create(c->api->ctl, &m, &err) < 0) {
 		api_reply_merror(r, &err);
 		goto out;
@@ -867,7 +640,7 @@ static void api_write_mapping(const struct api_call *c, struct api_reply *r,
 
 	if (root == NULL)
 		return;
-	api_mapping_defaults(&m);
+	mapjson_defaults(&m);
 	if (partial) {
 		if (control_mapping_get(c->api->ctl, c->id, &cur, &err) < 0) {
 			api_reply_merror(r, &err);
@@ -876,7 +649,7 @@ static void api_write_mapping(const struct api_call *c, struct api_reply *r,
 		m = cur.m;
 	}
 	m.id = c->id;
-	if (!api_mapping_apply(root, &m, partial, &err) ||
+	if (!mapjson_apply(root, &m, partial, &err) ||
 	    control_mapping_update(c->api->ctl, &m, &err) < 0) {
 		api_reply_merror(r, &err);
 		goto out;

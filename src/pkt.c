@@ -15,6 +15,15 @@
 /* IPv6 packets carrying more extension headers than this are not rewritten. */
 #define PKT_MAX_EXT_HDRS 8
 
+/*
+ * The two ends of a transport flow, numbered so that 2 * end is the offset
+ * of the end's port in a TCP or UDP header.
+ */
+enum pkt_end {
+	PKT_SRC = 0,
+	PKT_DST = 1,
+};
+
 /* Where one IP header (outer or quoted) puts the things we need. */
 struct pkt_ip {
 	uint8_t family;
@@ -24,12 +33,6 @@ struct pkt_ip {
 	size_t addr_off[2]; /* indexed by enum pkt_end */
 	size_t l4_off;
 	size_t end;       /* one past the last byte of the packet */
-};
-
-/* The two ends of a transport flow, in the order their ports appear. */
-enum pkt_end {
-	PKT_SRC = 0,
-	PKT_DST = 1,
 };
 
 /*
@@ -250,24 +253,23 @@ static const struct pkt_l4 *pkt_find_l4(uint8_t proto)
  * for UDP.  A fragment's checksum covers bytes that are not here, so its
  * length is simply what is present.  Returns 0 for a malformed header.
  */
-static size_t pkt_l4_len(const uint8_t *buf, const struct pkt_ip *ip)
+static size_t pkt_l4_len(const uint8_t *buf, const struct pkt_ip *ip,
+			 const struct pkt_l4 *l4)
 {
 	const uint8_t *h = buf + ip->l4_off;
 	size_t avail = ip->end - ip->l4_off;
-	size_t hdr_len;
+	size_t len;
 
-	if (ip->proto == IPPROTO_TCP) {
-		if (avail < 20)
-			return 0;
-		hdr_len = (size_t)(h[12] >> 4) * 4;
-		return hdr_len >= 20 && hdr_len <= avail ? avail : 0;
-	}
-	if (avail < 8)
+	if (avail < l4->hdr_len)
 		return 0;
+	if (l4->proto == IPPROTO_TCP) {
+		len = (size_t)(h[12] >> 4) * 4;
+		return len >= l4->hdr_len && len <= avail ? avail : 0;
+	}
 	if (ip->fragment)
 		return avail;
-	hdr_len = pkt_get16(h + 4);
-	return hdr_len >= 8 && hdr_len <= avail ? hdr_len : 0;
+	len = pkt_get16(h + 4);
+	return len >= l4->hdr_len && len <= avail ? len : 0;
 }
 
 static void pkt_fill_key(const uint8_t *buf, const struct pkt_ip *ip,
@@ -331,6 +333,7 @@ static bool pkt_parse_icmp_error(const uint8_t *buf, const struct pkt_ip *ip,
 bool pkt_parse(const uint8_t *buf, size_t len, enum pkt_dir dir,
 	       struct pkt_key *key, struct pkt_view *view)
 {
+	const enum pkt_end end = dir == PKT_IN ? PKT_DST : PKT_SRC;
 	const struct pkt_family *fam;
 	const struct pkt_l4 *l4;
 	struct pkt_ip ip;
@@ -343,16 +346,16 @@ bool pkt_parse(const uint8_t *buf, size_t len, enum pkt_dir dir,
 	view->l4proto = ip.proto;
 	if (ip.proto == fam->icmp_proto)
 		return pkt_parse_icmp_error(buf, &ip, fam,
-					    dir == PKT_IN ? PKT_SRC : PKT_DST,
+					    end == PKT_DST ? PKT_SRC : PKT_DST,
 					    key, view);
 
 	l4 = pkt_find_l4(ip.proto);
 	if (l4 == NULL)
 		return false;
-	l4_len = pkt_l4_len(buf, &ip);
+	l4_len = pkt_l4_len(buf, &ip, l4);
 	if (l4_len == 0)
 		return false;
-	view->port_off = ip.l4_off + (dir == PKT_IN ? 2 : 0);
+	view->port_off = ip.l4_off + 2 * (size_t)end;
 	view->csum_off = ip.l4_off + l4->csum_off;
 	view->l4_off = ip.l4_off;
 	view->l4_len = l4_len;
@@ -366,8 +369,7 @@ bool pkt_parse(const uint8_t *buf, size_t len, enum pkt_dir dir,
 	 */
 	view->udp_no_csum = ip.proto == IPPROTO_UDP &&
 			    pkt_get16(buf + view->csum_off) == 0;
-	pkt_fill_key(buf, &ip, dir == PKT_IN ? PKT_DST : PKT_SRC,
-		     view->port_off, key);
+	pkt_fill_key(buf, &ip, end, view->port_off, key);
 	return true;
 }
 
@@ -449,7 +451,10 @@ void pkt_rewrite(uint8_t *buf, size_t len, const struct pkt_view *view,
 	bool udp = view->l4proto == IPPROTO_UDP;
 	uint16_t old_port;
 
-	/* A view describes the buffer it was parsed from and no other. */
+	/*
+	 * A view that does not fit this buffer was parsed from another one;
+	 * writing through it could land out of bounds, so it is ignored.
+	 */
 	if (view->l4_off > len || view->l4_len > len - view->l4_off)
 		return;
 

@@ -67,9 +67,11 @@ bool pkt_parse(const uint8_t *buf, size_t len, enum pkt_dir dir,
  * Replaces the port that pkt_parse selected with new_port (host byte order)
  * and fixes the checksums.  csum_partial is true when the kernel flagged the
  * packet NFQA_SKB_CSUMNOTREADY: its checksum field holds only the
- * pseudo-header sum, so the full checksum is computed instead of patched.
- * Otherwise the update is incremental (RFC 1624); an IPv4 UDP checksum of 0
- * stays 0 and a computed UDP checksum of 0 is sent as 0xFFFF.
+ * pseudo-header sum, so the full checksum is computed over the segment (as
+ * the kernel's skb_checksum_help would) instead of patched.  Otherwise the
+ * update is incremental (RFC 1624).  A UDP checksum of 0 (none) stays 0 and
+ * a computed UDP checksum of 0 is sent as 0xFFFF.  len must be the length
+ * given to pkt_parse; a view that does not fit it changes nothing.
  */
 void pkt_rewrite(uint8_t *buf, size_t len, const struct pkt_view *view,
 		 uint16_t new_port, bool csum_partial);

@@ -133,12 +133,15 @@ no_sets() {
 
 # Every queue rule must use the given target options and none may carry
 # --queue-bypass, since the rewrite must fail closed.
+# queue_rules_are NETWORK LOOPBACK: every queue rule uses one of the two
+# queue options (loopback traffic has a queue of its own), none bypasses.
 queue_rules_are() {
-	local want=$1 rules
+	local want=$1 lo=$2 rules
 	rules=$({ saved iptables-save; saved ip6tables-save; } | grep -- '-j NFQUEUE')
 	[[ -n $rules ]] || return 1
 	! grep -q -- '--queue-bypass' <<<"$rules" || return 1
-	! grep -v -- "-j NFQUEUE $want\$" <<<"$rules" | grep -q .
+	grep -q -- "-j NFQUEUE $lo\$" <<<"$rules" || return 1
+	! grep -v -e "-j NFQUEUE $want\$" -e "-j NFQUEUE $lo\$" <<<"$rules" | grep -q .
 }
 
 status_is() {
@@ -183,7 +186,8 @@ check "one jump per built-in chain" one_jump_each
 check "status exits 0 when installed" status_is 0
 check "chains exist in raw and mangle for both families" chains_exist
 check "six ipsets exist with the right types" sets_exist
-check "queue rules balance over 0:1 without --queue-bypass" queue_rules_are "--queue-balance 0:1"
+check "queue rules balance over 0:1, loopback on 2, no --queue-bypass" \
+	queue_rules_are "--queue-balance 0:1" "--queue-num 2"
 
 check "ipsets accept entries" in_ns ipset add portshare-in4 192.0.2.1,tcp:8080
 in_ns ipset add portshare-in6 2001:db8::1,tcp:8080
@@ -200,7 +204,7 @@ check "state file removed" state_dir_empty
 check "uninstall again is harmless" psi uninstall
 
 check "install with --queues 3:1 succeeds" psi install --queues 3:1
-check "single queue uses --queue-num 3" queue_rules_are "--queue-num 3"
+check "single queue uses --queue-num 3, loopback 4" queue_rules_are "--queue-num 3" "--queue-num 4"
 check "uninstall after --queues 3:1 succeeds" psi uninstall
 snapshot after
 check "iptables-save is as before after second cycle" same_as_before v4
