@@ -511,8 +511,11 @@ static bool quoted_l4_ok(const struct tpkt *p, const struct tpkt *inner)
 	return ref_l4_ok(&q);
 }
 
-/* _i: bit 0 kind, bit 1 TCP/UDP, bit 2 direction, bit 3 short quote,
- * bit 4 partial checksum. */
+/*
+ * _i selects the case: bit 0 the ICMP kind, bit 1 UDP rather than TCP, bit 2
+ * PKT_OUT, bit 3 a quote cut after 8 transport bytes, bit 4 a partial
+ * checksum.
+ */
 START_TEST(icmp_error)
 {
 	static struct tpkt p, inner, want, want_inner;
