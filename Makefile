@@ -40,12 +40,12 @@ DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control api
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
 # Unit tests: test_<name> links these modules (pure ones, plus store).
-UNIT_TESTS := pkt mapping mapjson store
+UNIT_TESTS := pkt mapping mapjson store table
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
 test_mapjson_MODS := mapjson mapping
 test_store_MODS := store mapping
-test_table_MODS := table pkt mapping log
+test_table_MODS := table
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
@@ -114,17 +114,28 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz_%)
 deps:
 	$(Q)sh .ci/deps.sh
 
+# The main job: rules in, daemon in the foreground, rules out on Ctrl-C.
+# The shell ignores SIGINT so that it survives to run the uninstall after
+# the daemon (which handles SIGINT) has finished.
+RUN_DB ?= /var/lib/portshare/portshare.db
+RUN_HTTP ?= 127.0.0.1:8080
+RUN_QUEUES ?= 0:2
 run: deps all
-	$(Q)sh tests/run-daemon.sh
+	$(Q)iptables/portshare-iptables install --queues $(RUN_QUEUES)
+	$(Q)sh -c 'trap : INT TERM; $(BUILD)/portshared --db $(RUN_DB) --http $(RUN_HTTP) \
+		--queues $(RUN_QUEUES) --web web; rc=$$?; \
+		iptables/portshare-iptables uninstall; exit $$rc'
 
 install: all
 	install -D -m 0755 $(BUILD)/portshared $(DESTDIR)$(PREFIX)/sbin/portshared
 	install -D -m 0755 iptables/portshare-iptables $(DESTDIR)$(PREFIX)/sbin/portshare-iptables
 	install -D -m 0644 systemd/portshared.service $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
+	install -D -m 0644 web/index.html $(DESTDIR)$(PREFIX)/share/portshare/web/index.html
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/portshared $(DESTDIR)$(PREFIX)/sbin/portshare-iptables \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/portshare
 
 clean:
 	rm -rf $(BUILD)
