@@ -36,7 +36,7 @@ say =
 endif
 
 # Modules of the daemon, in the order data flows through them.
-DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control api main
+DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control routes api main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
 # Unit tests: test_<name> links these modules (pure ones, plus store).

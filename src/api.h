@@ -1,8 +1,8 @@
 /*
  * api: the embedded HTTP server (the only module that includes
- * microhttpd.h).  A route table maps method and path to a handler; the same
- * table answers 404 and 405.  Handlers speak JSON through jansson and reach
- * the table only through the control module.
+ * microhttpd.h).  It gathers request bodies, answers what is HTTP's own
+ * business (404, 405, 413, 415, static files) and passes every API request
+ * to the route that routes.c's table finds for it.
  */
 #ifndef PORTSHARE_API_H
 #define PORTSHARE_API_H
