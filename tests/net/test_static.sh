@@ -4,7 +4,8 @@
 # 8081 and 8082 and portshared; mappings made over REST publish both on port
 # 80.  Clients on the other host and on the server host itself must reach
 # the right server with conntrack's INVALID packets dropped in INPUT and
-# OUTPUT, with checksum offload on and off.  Then: a deleted mapping stops
+# OUTPUT, with checksum offload on and off, while clients that connect to
+# an assigned port directly are left alone.  Then: a deleted mapping stops
 # rewriting at once, a TCP connection survives a daemon restart, domain
 # names resolve, and uninstall restores the rules exactly.
 set -euo pipefail
@@ -73,8 +74,8 @@ for spec in 198.18.0.1:8081 198.18.0.2:8082 2001:db8::1:8081 2001:db8::2:8082; d
 	ids+=("$(sed -E 's/.*"id": *([0-9]+).*/\1/' <<<"${reply#* }")")
 done
 
-reach() {
-	ip netns exec "$1" timeout 20 python3 "$PEER" get "$2" "$3" 80 2>"$t_tmp/peer.err"
+reach() { # reach NS PROTO ADDR [PORT]
+	ip netns exec "$1" timeout 20 python3 "$PEER" get "$2" "$3" "${4:-80}" 2>"$t_tmp/peer.err"
 }
 
 expect_all() {
@@ -100,6 +101,17 @@ for side in "$srv vs" "$cli vc"; do
 done
 ip netns exec "$srv" ethtool -K lo tx off >/dev/null 2>&1 || true
 expect_all "without"
+
+# Clients that connect straight to an assigned port are left alone.
+for who in "remote $cli" "local $srv"; do
+	read -r label ns <<<"$who"
+	for proto in tcp udp; do
+		t_eq "$label $proto client still reaches 8082 directly while it is mapped" \
+			srv8082 "$(reach "$ns" "$proto" 198.18.0.2 8082 || cat "$t_tmp/peer.err")"
+		t_eq "$label $proto client still reaches [2001:db8::2]:8082 directly" \
+			srv8082 "$(reach "$ns" "$proto" 2001:db8::2 8082 || cat "$t_tmp/peer.err")"
+	done
+done
 
 # Conntrack must see the assigned port both ways: no entry for port 80.
 entries=$(ip netns exec "$srv" conntrack -L -p tcp 2>/dev/null | grep -c 'dport=808[12] ' || true)
