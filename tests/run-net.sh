@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 passed=0
 failed=0
+leftovers() {
+	ip netns list 2>/dev/null | awk '$1 ~ /^portshare-t-/ { print $1 }' | sort
+}
+before=$(leftovers)
 for t in tests/net/test_*.sh; do
 	echo "== $t"
 	rc=0
@@ -27,5 +31,11 @@ for t in tests/net/test_*.sh; do
 		failed=$((failed + 1))
 	fi
 done
+# A scenario must delete every namespace it made, even when it fails.
+left=$(comm -13 <(echo "$before") <(leftovers) | tr '\n' ' ')
+if [[ -n ${left// /} ]]; then
+	echo "not ok - namespaces left behind: $left"
+	failed=$((failed + 1))
+fi
 echo "net: $passed passed, $failed failed"
 ((failed == 0))

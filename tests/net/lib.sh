@@ -74,13 +74,15 @@ t_require_root() {
 	fi
 }
 
-# t_netns NAME: creates namespace portshare-t-PID-NAME with lo up; prints its name.
+# t_netns VAR NAME: creates namespace portshare-t-PID-NAME with lo up and
+# stores its name in VAR.  It must not run in a subshell (no $(...)), or the
+# cleanup list would never learn about the namespace.
 t_netns() {
-	local ns="portshare-t-$$-$1"
-	ip netns add "$ns"
+	local ns="portshare-t-$$-$2"
 	t_netns+=("$ns")
+	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	echo "$ns"
+	printf -v "$1" '%s' "$ns"
 }
 
 # t_spawn NS COMMAND...: runs COMMAND in NS in the background; sets T_PID.

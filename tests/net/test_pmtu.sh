@@ -11,10 +11,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 t_require_root test_pmtu
 
-srv=$(t_netns psrv)
-r2=$(t_netns pr2)
-r1=$(t_netns pr1)
-cli=$(t_netns pcli)
+srv="" r2="" r1="" cli=""
+t_netns srv psrv
+t_netns r2 pr2
+t_netns r1 pr1
+t_netns cli pcli
 http=127.0.0.1:18082
 api="http://$http/api/v1"
 

@@ -13,8 +13,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 t_require_root test_static
 
-srv=$(t_netns srv)
-cli=$(t_netns cli)
+srv="" cli=""
+t_netns srv srv
+t_netns cli cli
 http=127.0.0.1:18080
 api="http://$http/api/v1"
 state="$t_tmp/state"
