@@ -42,6 +42,7 @@
 #define API_CONNECTION_LIMIT 256
 #define API_PER_IP_LIMIT 64
 #define API_TIMEOUT_SECONDS 10
+#define API_THREADS 4
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -416,6 +417,26 @@ static void api_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warnx("http: %s", msg);
 }
 
+bool api_check(const char *listen, const char *webdir, char *errbuf,
+	       size_t errlen)
+{
+	struct sockaddr_storage ss;
+	uint16_t port;
+	int fd;
+
+	if (!api_parse_listen(listen, &ss, &port, errbuf, errlen))
+		return false;
+	if (webdir == NULL)
+		return true;
+	fd = open(webdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "web directory %s: %s", webdir, strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 struct api *api_start(const char *listen, struct control *ctl,
 		      const char *webdir, char *errbuf, size_t errlen)
 {
@@ -450,6 +471,12 @@ struct api *api_start(const char *listen, struct control *ctl,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_PER_IP_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_TIMEOUT_SECONDS,
 		MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
+		/*
+		 * A few threads, so that one request waiting on DNS (a
+		 * mapping by name) or on the control lock does not stall
+		 * /healthz and the dashboard.
+		 */
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS,
 		MHD_OPTION_END);
 	if (api->daemon == NULL) {
 		snprintf(errbuf, errlen,

@@ -7,6 +7,7 @@
 #ifndef PORTSHARE_API_H
 #define PORTSHARE_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct control;
@@ -20,5 +21,12 @@ struct api;
 struct api *api_start(const char *listen, struct control *ctl,
 		      const char *webdir, char *errbuf, size_t errlen);
 void api_stop(struct api *api);
+
+/*
+ * Checks a listen address and a web directory the way api_start would use
+ * them, without listening.  Returns false with errbuf filled.
+ */
+bool api_check(const char *listen, const char *webdir, char *errbuf,
+	       size_t errlen);
 
 #endif

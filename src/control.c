@@ -48,7 +48,11 @@ struct control {
 	size_t nrows, cap;
 	uint64_t version;
 	int64_t started;
+	bool dirty;                /* stored changes the kernel has not got yet */
 };
+
+/* How soon the resolver thread retries a change that did not go live. */
+#define CONTROL_RETRY_SECONDS 1
 
 static int control_fail(struct mapping_error *err, int status, const char *code,
 			const char *detail)
@@ -70,6 +74,8 @@ static void control_resolve(const struct mapping *m, struct resolver_result *res
 	inet_pton(m->family, m->address, res->addr[0]);
 }
 
+enum { CONTROL_UNPUBLISHED = -1, CONTROL_UNSYNCED = -2 };
+
 static ssize_t control_find(const struct control *ctl, int64_t id)
 {
 	for (size_t i = 0; i < ctl->nrows; i++)
@@ -80,8 +86,11 @@ static ssize_t control_find(const struct control *ctl, int64_t id)
 
 /*
  * Builds the rules of every enabled row, publishes the snapshot and syncs
- * the ipsets.  Called with the lock held.  Returns 0 or -1 (logged); the
- * snapshot is live even when the ipset sync fails.
+ * the ipsets.  Called with the lock held.  Returns 0 when both happened;
+ * CONTROL_UNPUBLISHED when no new snapshot could be built (the old one is
+ * still live, so nothing it points at may be freed); CONTROL_UNSYNCED when
+ * the snapshot is live but the ipsets are not.  Failures are logged, and
+ * ctl->dirty makes the resolver thread retry.
  */
 static int control_apply(struct control *ctl)
 {
@@ -91,9 +100,12 @@ static int control_apply(struct control *ctl)
 	char errbuf[256];
 	int rc = 0;
 
+	ctl->dirty = true;
 	rules = calloc(ctl->nrows * RESOLVER_MAX + 1, sizeof(*rules));
-	if (!rules)
-		return -1;
+	if (!rules) {
+		log_warnx("cannot build the table snapshot: out of memory");
+		return CONTROL_UNPUBLISHED;
+	}
 	for (size_t i = 0; i < ctl->nrows; i++) {
 		const struct mapping *m = &ctl->rows[i];
 		const struct resolver_result *res = &ctl->live[i].res;
@@ -114,7 +126,7 @@ static int control_apply(struct control *ctl)
 	t = table_build(rules, n, &shadowed);
 	if (!t) {
 		log_warn("cannot build the table snapshot");
-		rc = -1;
+		rc = CONTROL_UNPUBLISHED;
 		goto out;
 	}
 	if (shadowed)
@@ -123,8 +135,10 @@ static int control_apply(struct control *ctl)
 	table_publish(t);
 	if (ctl->sets && sets_sync(ctl->sets, rules, n, errbuf, sizeof(errbuf)) < 0) {
 		log_warnx("%s", errbuf);
-		rc = -1;
+		rc = CONTROL_UNSYNCED;
+		goto out;
 	}
+	ctl->dirty = false;
 out:
 	free(rules);
 	return rc;
@@ -132,11 +146,24 @@ out:
 
 static void *control_resolver_run(void *arg);
 
+/*
+ * Turns a failed control_apply after a stored write into the error the API
+ * answers: the row is in the database, but not (yet) live.
+ */
+static int control_not_live(struct mapping_error *err, int rc)
+{
+	mapping_fail(err, 503, "not_live", "",
+		     "the change is stored but %s; retrying every %d s",
+		     rc == CONTROL_UNPUBLISHED ? "the packet path could not take it (out of memory)"
+					       : "the kernel ipsets could not be updated",
+		     CONTROL_RETRY_SECONDS);
+	return -1;
+}
+
 struct control *control_open(const char *db_path, unsigned resolve_interval,
 			     bool use_sets, char *errbuf, size_t errlen)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
-	struct mapping_error merr;
 
 	if (!ctl) {
 		snprintf(errbuf, errlen, "out of memory");
@@ -146,7 +173,12 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 	pthread_cond_init(&ctl->kick, NULL);
 	ctl->resolve_interval = resolve_interval;
 	ctl->started = time(NULL);
-	ctl->version = 1;
+	/*
+	 * Versions start from the start time, shifted so that a million
+	 * writes fit between two starts: an ETag never repeats across
+	 * restarts (unless the clock goes back).
+	 */
+	ctl->version = (uint64_t)ctl->started << 20;
 	ctl->store = store_open(db_path, errbuf, errlen);
 	if (!ctl->store)
 		goto err;
@@ -159,20 +191,21 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 		goto err;
 	}
 	for (size_t i = 0; i < ctl->nrows; i++) {
-		/* Rows written by an older build are checked again on load. */
-		if (!mapping_validate(&ctl->rows[i], &merr))
-			log_warnx("mapping %lld: %s", (long long)ctl->rows[i].id, merr.message);
 		ctl->live[i].counters = calloc(1, sizeof(struct table_counters));
 		if (!ctl->live[i].counters) {
 			snprintf(errbuf, errlen, "out of memory");
 			goto err;
 		}
-		/* Names are resolved by the resolver thread, not at start-up. */
-		if (ctl->rows[i].family != 0)
-			control_resolve(&ctl->rows[i], &ctl->live[i].res);
-		else
-			snprintf(ctl->live[i].res.error, sizeof(ctl->live[i].res.error),
-				 "not resolved yet");
+		/*
+		 * Names are resolved before the first snapshot, even though DNS
+		 * may be slow: after a restart, established connections to a
+		 * name's addresses must find their mapping at once.
+		 */
+		control_resolve(&ctl->rows[i], &ctl->live[i].res);
+		if (ctl->live[i].res.naddrs == 0)
+			log_warnx("mapping %lld: %s does not resolve: %s",
+				  (long long)ctl->rows[i].id, ctl->rows[i].address,
+				  ctl->live[i].res.error);
 	}
 	if (use_sets) {
 		ctl->sets = sets_open(errbuf, errlen);
@@ -180,7 +213,7 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 			goto err;
 	}
 	if (control_apply(ctl) < 0) {
-		snprintf(errbuf, errlen, "cannot publish the initial table");
+		snprintf(errbuf, errlen, "cannot make the initial table live (see above)");
 		goto err;
 	}
 	return ctl;
@@ -241,10 +274,12 @@ static void *control_resolver_run(void *arg)
 
 		if (!first) {
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += ctl->resolve_interval;
+			until.tv_sec += ctl->dirty ? CONTROL_RETRY_SECONDS : ctl->resolve_interval;
 			pthread_cond_timedwait(&ctl->kick, &ctl->lock, &until);
 			if (ctl->stop)
 				break;
+			if (ctl->dirty && control_apply(ctl) == 0)
+				log_info("the stored table is live again");
 		}
 		first = false;
 		names = calloc(ctl->nrows + 1, sizeof(*names));
@@ -264,6 +299,13 @@ static void *control_resolver_run(void *arg)
 				if (ctl->rows[i].family != 0 ||
 				    strcmp(ctl->rows[i].address, names[j]) != 0)
 					continue;
+				/*
+				 * A temporary DNS failure keeps the last good
+				 * addresses: dropping them would cut traffic off
+				 * for a whole interval because of one lost reply.
+				 */
+				if (res[j].temporary && ctl->live[i].res.naddrs > 0)
+					break;
 				if (!resolver_same(&ctl->live[i].res, &res[j])) {
 					if (res[j].naddrs == 0)
 						log_warnx("mapping %lld: %s does not resolve: %s",
@@ -274,8 +316,10 @@ static void *control_resolver_run(void *arg)
 				break;
 			}
 		}
-		if (changed)
+		if (changed) {
+			ctl->version++;
 			control_apply(ctl);
+		}
 next:
 		free(names);
 		free(res);
@@ -341,11 +385,12 @@ int control_mapping_get(struct control *ctl, int64_t id,
 
 	pthread_mutex_lock(&ctl->lock);
 	i = control_find(ctl, id);
-	if (i < 0)
-		rc = mapping_fail(err, 404, "not_found", "", "no mapping with id %lld",
-				  (long long)id) ? 0 : -1;
-	else
+	if (i < 0) {
+		mapping_fail(err, 404, "not_found", "", "no mapping with id %lld", (long long)id);
+		rc = -1;
+	} else {
 		control_view(ctl, (size_t)i, out);
+	}
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;
 }
@@ -377,7 +422,7 @@ int control_mapping_create(struct control *ctl, struct mapping *m,
 	struct table_counters *counters = NULL;
 	struct resolver_result res;
 	char errbuf[256];
-	int rc = -1;
+	int rc = -1, st;
 
 	if (!mapping_validate(m, err))
 		return -1;
@@ -399,10 +444,10 @@ int control_mapping_create(struct control *ctl, struct mapping *m,
 	ctl->nrows++;
 	counters = NULL;
 	ctl->version++;
-	control_apply(ctl);
 	log_info("mapping %lld created: %s %s %u -> %u", (long long)m->id,
 		 mapping_proto_name(m->proto), m->address, m->shared_port, m->assigned_port);
-	rc = 0;
+	st = control_apply(ctl);
+	rc = st < 0 ? control_not_live(err, st) : 0;
 out:
 	pthread_mutex_unlock(&ctl->lock);
 	free(counters);
@@ -436,9 +481,9 @@ int control_mapping_update(struct control *ctl, struct mapping *m,
 	ctl->rows[i] = *m;
 	ctl->live[i].res = res;
 	ctl->version++;
-	control_apply(ctl);
 	log_info("mapping %lld updated", (long long)m->id);
-	rc = 0;
+	st = control_apply(ctl);
+	rc = st < 0 ? control_not_live(err, st) : 0;
 out:
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;
@@ -468,11 +513,16 @@ int control_mapping_delete(struct control *ctl, int64_t id,
 	memmove(&ctl->live[i], &ctl->live[i + 1], (ctl->nrows - (size_t)i - 1) * sizeof(*ctl->live));
 	ctl->nrows--;
 	ctl->version++;
-	/* The new snapshot no longer points at the counters once this returns. */
-	control_apply(ctl);
-	free(counters);
 	log_info("mapping %lld deleted", (long long)id);
-	rc = 0;
+	st = control_apply(ctl);
+	/*
+	 * Once a new snapshot is published (after its grace period) nothing
+	 * points at the counters any more.  If none could be published, the
+	 * old snapshot still does, so they are kept (a small, logged leak).
+	 */
+	if (st != CONTROL_UNPUBLISHED)
+		free(counters);
+	rc = st < 0 ? control_not_live(err, st) : 0;
 out:
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;

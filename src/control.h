@@ -35,8 +35,8 @@ struct control_queue_stats {
 	unsigned queue;
 	uint64_t packets;     /* packets received from the kernel */
 	uint64_t rewritten;   /* packets whose port was rewritten */
-	uint64_t passed;      /* accepted untouched: unmapped, malformed, truncated */
-	uint64_t truncated;   /* captured shorter than the packet, never mangled */
+	uint64_t passed;      /* accepted untouched: unmapped or unparsable */
+	uint64_t truncated;   /* captured shorter than the packet: dropped */
 	uint64_t batches;     /* receive batches, each answered by one sendmsg */
 	uint64_t nl_errors;   /* netlink errors reported by the kernel */
 	uint64_t enobufs;     /* receive overruns: the kernel dropped messages */
@@ -76,7 +76,8 @@ uint64_t control_version(struct control *ctl);
 /*
  * Every function below returns 0, or -1 with err filled: 404 for an unknown
  * id, 409 for a conflict with another row, 422 for an invalid value, 500
- * for a storage failure.
+ * for a storage failure, 503 when a write is stored but could not be made
+ * live yet (the control plane retries it every second).
  */
 int control_mapping_list(struct control *ctl, struct control_mapping **rows,
 			 size_t *n, struct mapping_error *err);

@@ -254,6 +254,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (o.check_only && !api_check(o.http, o.web, errbuf, sizeof(errbuf))) {
+		log_warnx("%s", errbuf);
+		return 1;
+	}
 	main_db_dir(o.db);
 	ctl = control_open(o.db, o.resolve_interval, !o.check_only, errbuf, sizeof(errbuf));
 	if (!ctl) {

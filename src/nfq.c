@@ -14,8 +14,11 @@
  * 2-core machine; one per batch roughly doubles that.  Verdicts that carry a
  * rewritten packet point into the receive buffer through an iovec, so a 64 KB
  * GSO packet is never copied in user space.  Every packet gets exactly one
- * verdict: parse failures, truncated captures and unmapped packets are
- * accepted untouched; netlink errors and overruns are counted, never fatal.
+ * verdict: unmapped and unparsable packets are accepted untouched, packets
+ * the kernel handed over truncated are dropped (they can be neither
+ * rewritten nor safely let through); netlink errors and overruns are
+ * counted, never fatal.  If the kernel refuses a batch of verdicts, they are
+ * sent again one by one, so no packet is left waiting in the queue.
  *
  * Counters are written only by their worker (relaxed atomics, once per
  * batch) and read by the control plane for /api/v1/status.
@@ -54,12 +57,25 @@
 /* Flush verdicts early when this many payload bytes are pending. */
 #define NFQ_TX_FLUSH (2u << 20)
 #define NFQ_MAX_BATCH 256
+/* At most three iovecs per verdict, and sendmsg takes at most 1024. */
+#define NFQ_TX_MAX (1024 / 3)
+/* On stop, drain what the kernel holds for at most this long. */
+#define NFQ_DRAIN_SECONDS 1.0
 #define NFQ_RCVBUF (64 << 20)
 #define NFQ_SNDBUF (16 << 20)
 
 struct nfq_counters {
 	uint64_t packets, rewritten, passed, truncated, batches, nl_errors, enobufs;
 	int64_t last_progress;
+};
+
+/* A verdict waiting to be sent: its header and its iovecs. */
+struct nfq_pending {
+	struct nlmsghdr *nlh;
+	uint32_t verdict_len; /* the message without the payload attribute */
+	uint32_t id;
+	uint16_t first_iov;
+	uint8_t niov;
 };
 
 struct nfq_worker {
@@ -73,7 +89,9 @@ struct nfq_worker {
 	uint8_t *rx;             /* batch receive slots */
 	struct mmsghdr *rxmsg;
 	struct iovec *rxiov;
-	uint8_t *tx;             /* batch verdict headers */
+	uint8_t *tx;             /* verdict headers, NFQ_TX_MAX slots */
+	struct nfq_pending *pending; /* where each verdict sits in txiov */
+	size_t npending;
 	struct iovec *txiov;     /* up to three per verdict */
 	size_t ntxiov;
 	size_t txbytes;
@@ -100,45 +118,81 @@ static void nfq_add(uint64_t *counter, uint64_t n)
 		__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
-/* Sends the pending verdicts; retries briefly when the kernel is short of memory. */
-static void nfq_flush(struct nfq_worker *w)
+/*
+ * Sends iov[0..n) as one message; retries briefly while the kernel is short
+ * of memory.  Returns 0 or -1 with errno set.
+ */
+static int nfq_send(struct nfq_worker *w, struct iovec *iov, size_t n)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct msghdr msg = {
 		.msg_name = &kernel,
 		.msg_namelen = sizeof(kernel),
-		.msg_iov = w->txiov,
-		.msg_iovlen = w->ntxiov,
+		.msg_iov = iov,
+		.msg_iovlen = n,
 	};
 	int tries = 0;
 
-	if (w->ntxiov == 0)
-		return;
 	while (sendmsg(mnl_socket_get_fd(w->nl), &msg, 0) < 0) {
 		if (errno == EINTR)
 			continue;
-		nfq_add(&w->c.nl_errors, 1);
 		if ((errno != ENOBUFS && errno != ENOMEM && errno != EAGAIN) || ++tries > 100)
-			break;
+			return -1;
 		usleep(100);
 	}
+	return 0;
+}
+
+/*
+ * Sends the pending verdicts in one message.  When the kernel refuses the
+ * whole, each verdict is sent on its own, and a rewritten packet that still
+ * cannot be sent is dropped instead: a verdict must never be lost, or its
+ * packet would hold a queue slot for ever.
+ */
+static void nfq_flush(struct nfq_worker *w)
+{
+	if (w->npending == 0)
+		return;
+	if (nfq_send(w, w->txiov, w->ntxiov) < 0) {
+		nfq_add(&w->c.nl_errors, 1);
+		for (size_t i = 0; i < w->npending; i++) {
+			struct nfq_pending *p = &w->pending[i];
+			struct iovec alone;
+
+			if (nfq_send(w, &w->txiov[p->first_iov], p->niov) == 0)
+				continue;
+			nfq_add(&w->c.nl_errors, 1);
+			p->nlh->nlmsg_len = p->verdict_len;
+			nfq_nlmsg_verdict_put(p->nlh, (int)p->id, NF_DROP);
+			alone = (struct iovec){ p->nlh, p->verdict_len };
+			if (nfq_send(w, &alone, 1) < 0)
+				nfq_add(&w->c.nl_errors, 1);
+		}
+	}
+	w->npending = 0;
 	w->ntxiov = 0;
 	w->txbytes = 0;
 }
 
 /*
  * Queues a verdict for packet id; when payload is not NULL the rewritten
- * packet goes with it.
+ * packet goes with it.  Flushes first when the batch of verdicts is full.
  */
-static void nfq_verdict(struct nfq_worker *w, size_t slot, uint32_t id,
-			int verdict, const uint8_t *payload, size_t plen)
+static void nfq_verdict(struct nfq_worker *w, uint32_t id, int verdict,
+			const uint8_t *payload, size_t plen)
 {
-	char *buf = (char *)w->tx + slot * NFQ_TX_SLOT;
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, (int)w->queue);
+	struct nfq_pending *p;
+	struct nlmsghdr *nlh;
 	struct nlattr *attr;
-	size_t hdrlen;
+	char *buf;
 
+	if (w->npending == NFQ_TX_MAX || w->txbytes >= NFQ_TX_FLUSH)
+		nfq_flush(w);
+	p = &w->pending[w->npending++];
+	buf = (char *)w->tx + (p - w->pending) * NFQ_TX_SLOT;
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, (int)w->queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	*p = (struct nfq_pending){ nlh, nlh->nlmsg_len, id, (uint16_t)w->ntxiov, 1 };
 	if (!payload) {
 		w->txiov[w->ntxiov++] = (struct iovec){ buf, nlh->nlmsg_len };
 		return;
@@ -146,19 +200,20 @@ static void nfq_verdict(struct nfq_worker *w, size_t slot, uint32_t id,
 	attr = (struct nlattr *)(buf + nlh->nlmsg_len);
 	attr->nla_type = NFQA_PAYLOAD;
 	attr->nla_len = (uint16_t)(sizeof(*attr) + plen);
-	hdrlen = nlh->nlmsg_len + sizeof(*attr);
-	nlh->nlmsg_len += MNL_ALIGN(sizeof(*attr) + plen);
-	w->txiov[w->ntxiov++] = (struct iovec){ buf, hdrlen };
+	w->txiov[w->ntxiov++] = (struct iovec){ buf, nlh->nlmsg_len + sizeof(*attr) };
 	w->txiov[w->ntxiov++] = (struct iovec){ (void *)payload, plen };
-	if (MNL_ALIGN(plen) != plen)
+	p->niov = 2;
+	if (MNL_ALIGN(plen) != plen) {
 		w->txiov[w->ntxiov++] = (struct iovec){ (void *)nfq_pad, MNL_ALIGN(plen) - plen };
+		p->niov = 3;
+	}
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(*attr) + plen);
 	w->txbytes += plen;
 }
 
 struct nfq_batch {
 	const struct table *table;
 	int64_t now;
-	size_t nverdicts;
 	uint64_t packets, rewritten, passed, truncated, nl_errors;
 };
 
@@ -179,14 +234,23 @@ static void nfq_packet(struct nfq_worker *w, struct nfq_batch *b,
 	uint8_t *payload = NULL;
 	uint32_t id, skbinfo = 0;
 	size_t plen = 0, caplen;
+	bool parsed;
 
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
+	parsed = nfq_nlmsg_parse(nlh, attr) >= 0;
+	if (!attr[NFQA_PACKET_HDR]) {
+		/* Without its header a message names no packet to answer. */
 		b->nl_errors++;
 		return;
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	id = ntohl(ph->packet_id);
 	b->packets++;
+	if (!parsed) {
+		/* The attributes after the header are unreadable: fail closed. */
+		b->nl_errors++;
+		nfq_verdict(w, id, NF_DROP, NULL, 0);
+		return;
+	}
 	if (attr[NFQA_PAYLOAD]) {
 		payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		plen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
@@ -202,7 +266,7 @@ static void nfq_packet(struct nfq_worker *w, struct nfq_batch *b,
 		 * retransmits, in smaller pieces once its window has shrunk.
 		 */
 		b->truncated++;
-		nfq_verdict(w, b->nverdicts++, id, NF_DROP, NULL, 0);
+		nfq_verdict(w, id, NF_DROP, NULL, 0);
 		return;
 	}
 	dir = ph->hook == NF_INET_POST_ROUTING ? PKT_OUT : PKT_IN;
@@ -215,11 +279,11 @@ static void nfq_packet(struct nfq_worker *w, struct nfq_batch *b,
 		    (skbinfo & NFQA_SKB_CSUMNOTREADY) != 0);
 	table_count(hit, dir, plen, b->now);
 	b->rewritten++;
-	nfq_verdict(w, b->nverdicts++, id, NF_ACCEPT, payload, plen);
+	nfq_verdict(w, id, NF_ACCEPT, payload, plen);
 	return;
 pass:
 	b->passed++;
-	nfq_verdict(w, b->nverdicts++, id, NF_ACCEPT, NULL, 0);
+	nfq_verdict(w, id, NF_ACCEPT, NULL, 0);
 }
 
 /* Walks the netlink messages of one datagram from the kernel. */
@@ -239,10 +303,6 @@ static void nfq_datagram(struct nfq_worker *w, struct nfq_batch *b,
 		}
 		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
 			continue;
-		if (b->nverdicts >= w->batch * 2 || w->txbytes >= NFQ_TX_FLUSH) {
-			nfq_flush(w);
-			b->nverdicts = 0;
-		}
 		nfq_packet(w, b, nlh);
 	}
 }
@@ -286,15 +346,30 @@ static int nfq_batch(struct nfq_worker *w, int flags)
 	return n;
 }
 
+static double nfq_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *nfq_worker_run(void *arg)
 {
 	struct nfq_worker *w = arg;
+	double until;
 
 	table_reader_register();
 	while (!__atomic_load_n(&w->pool->stop, __ATOMIC_ACQUIRE))
 		nfq_batch(w, MSG_WAITFORONE);
-	/* Answer whatever the kernel still holds for us before unbinding. */
-	while (nfq_batch(w, MSG_DONTWAIT) > 0)
+	/*
+	 * Answer what the kernel still holds for us before unbinding, for a
+	 * bounded time: under a steady flood the queue never runs empty, and
+	 * whatever is left when the socket closes is dropped by the kernel,
+	 * which is what the fail-closed rules do anyway.
+	 */
+	until = nfq_now() + NFQ_DRAIN_SECONDS;
+	while (nfq_batch(w, MSG_DONTWAIT) > 0 && nfq_now() < until)
 		;
 	table_reader_unregister();
 	return NULL;
@@ -364,10 +439,15 @@ static int nfq_worker_open(struct nfq_worker *w, const struct nfq_config *cfg,
 	}
 	fd = mnl_socket_get_fd(w->nl);
 	/* Big buffers absorb bursts; the FORCE variants need CAP_NET_ADMIN. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0) {
+		log_warn("queue %u: SO_RCVBUFFORCE, falling back to the rmem_max limit", w->queue);
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0) {
+		/* A small send buffer only means verdicts go out one by one. */
+		log_warn("queue %u: SO_SNDBUFFORCE, falling back to the wmem_max limit", w->queue);
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+	}
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, (int)w->queue);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
@@ -410,10 +490,10 @@ static int nfq_worker_alloc(struct nfq_worker *w)
 	w->rx = malloc((size_t)w->batch * NFQ_RX_SLOT);
 	w->rxmsg = calloc(w->batch, sizeof(*w->rxmsg));
 	w->rxiov = calloc(w->batch, sizeof(*w->rxiov));
-	/* A datagram may hold several packets, so leave room for twice the batch. */
-	w->tx = malloc((size_t)w->batch * 2 * NFQ_TX_SLOT);
-	w->txiov = calloc((size_t)w->batch * 2 * 3, sizeof(*w->txiov));
-	if (!w->rx || !w->rxmsg || !w->rxiov || !w->tx || !w->txiov) {
+	w->tx = malloc((size_t)NFQ_TX_MAX * NFQ_TX_SLOT);
+	w->pending = calloc(NFQ_TX_MAX, sizeof(*w->pending));
+	w->txiov = calloc((size_t)NFQ_TX_MAX * 3, sizeof(*w->txiov));
+	if (!w->rx || !w->rxmsg || !w->rxiov || !w->tx || !w->pending || !w->txiov) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -428,6 +508,7 @@ static void nfq_worker_free(struct nfq_worker *w)
 	free(w->rxmsg);
 	free(w->rxiov);
 	free(w->tx);
+	free(w->pending);
 	free(w->txiov);
 }
 

@@ -33,6 +33,7 @@ int resolver_lookup(const char *name, struct resolver_result *out)
 	rc = getaddrinfo(name, NULL, &hints, &res);
 	if (rc != 0) {
 		snprintf(out->error, sizeof(out->error), "%s", gai_strerror(rc));
+		out->temporary = rc == EAI_AGAIN;
 		return -1;
 	}
 	for (struct addrinfo *ai = res; ai && n < RESOLVER_MAX; ai = ai->ai_next) {

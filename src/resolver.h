@@ -6,6 +6,7 @@
 #ifndef PORTSHARE_RESOLVER_H
 #define PORTSHARE_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@ struct resolver_result {
 	uint8_t family[RESOLVER_MAX]; /* AF_INET or AF_INET6 */
 	uint8_t addr[RESOLVER_MAX][16];
 	char error[128];              /* set when naddrs is 0 */
+	bool temporary;               /* the failure may go away (EAI_AGAIN) */
 };
 
 /*

@@ -62,21 +62,17 @@ static const struct table_slot *table_find(const struct table_dir *d,
 	return NULL;
 }
 
-/* Returns false when the key is already present (the earlier rule wins). */
-static bool table_insert(struct table_dir *d, const struct pkt_key *k,
+/* Inserts a key the caller has checked is absent. */
+static void table_insert(struct table_dir *d, const struct pkt_key *k,
 			 const struct table_hit *hit)
 {
 	size_t i = table_hash(k) & d->mask;
 
-	while (d->slots[i].used) {
-		if (memcmp(&d->slots[i].key, k, sizeof(*k)) == 0)
-			return false;
+	while (d->slots[i].used)
 		i = (i + 1) & d->mask;
-	}
 	d->slots[i].key = *k;
 	d->slots[i].hit = *hit;
 	d->slots[i].used = true;
-	return true;
 }
 
 static void table_key(struct pkt_key *k, const struct table_rule *r,
@@ -123,20 +119,24 @@ struct table *table_build(const struct table_rule *rules, size_t n,
 		const struct table_rule *r = &rules[i];
 
 		for (size_t p = 0; p < sizeof(table_protos) / sizeof(table_protos[0]); p++) {
-			struct pkt_key k;
+			struct pkt_key kin, kout;
 			struct table_hit in = { r->assigned_port, r->counters };
 			struct table_hit out = { r->shared_port, r->counters };
 
 			if (!(r->protos & table_protos[p].bit))
 				continue;
-			table_key(&k, r, table_protos[p].l4proto, r->shared_port);
-			if (!table_insert(&t->dir[PKT_IN], &k, &in)) {
+			table_key(&kin, r, table_protos[p].l4proto, r->shared_port);
+			table_key(&kout, r, table_protos[p].l4proto, r->assigned_port);
+			/*
+			 * A rule goes in both ways or not at all: rewriting only one
+			 * direction would break every connection it touches.
+			 */
+			if (table_find(&t->dir[PKT_IN], &kin) || table_find(&t->dir[PKT_OUT], &kout)) {
 				lost++;
 				continue;
 			}
-			table_key(&k, r, table_protos[p].l4proto, r->assigned_port);
-			if (!table_insert(&t->dir[PKT_OUT], &k, &out))
-				lost++;
+			table_insert(&t->dir[PKT_IN], &kin, &in);
+			table_insert(&t->dir[PKT_OUT], &kout, &out);
 			t->nkeys++;
 		}
 	}

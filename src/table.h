@@ -45,8 +45,9 @@ struct table_hit {
 struct table;
 
 /*
- * Builds a snapshot from rules.  When two rules claim the same key the first
- * one wins and *shadowed (if not NULL) counts the losers.  Returns NULL with
+ * Builds a snapshot from rules.  When a rule claims a key an earlier rule
+ * holds, in either direction, the whole rule is left out (the earlier one
+ * wins) and *shadowed (if not NULL) counts it.  Returns NULL with
  * errno set (ENOMEM) on failure.
  */
 struct table *table_build(const struct table_rule *rules, size_t n,

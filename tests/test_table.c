@@ -110,6 +110,27 @@ START_TEST(test_shadowed_first_wins)
 }
 END_TEST
 
+START_TEST(test_shadowed_reverse_is_all_or_nothing)
+{
+	struct table_counters a = { 0 }, b = { 0 };
+	/* b shares a's assigned port: its inbound half alone would be wrong. */
+	struct table_rule rules[] = {
+		test_rule(AF_INET, "198.18.0.1", 1, 80, 8081, &a),
+		test_rule(AF_INET, "198.18.0.1", 1, 443, 8081, &b),
+	};
+	size_t shadowed = 0;
+	struct table *t = table_build(rules, 2, &shadowed);
+	struct pkt_key k = test_key(AF_INET, "198.18.0.1", 6, 443);
+
+	ck_assert_uint_eq(shadowed, 1);
+	ck_assert_uint_eq(table_size(t), 1);
+	ck_assert_ptr_null(table_lookup(t, PKT_IN, &k));
+	k = test_key(AF_INET, "198.18.0.1", 6, 8081);
+	ck_assert_uint_eq(table_lookup(t, PKT_OUT, &k)->new_port, 80);
+	table_free(t);
+}
+END_TEST
+
 START_TEST(test_many_rules)
 {
 	enum { N = 20000 };
@@ -188,6 +209,7 @@ int main(void)
 	tcase_add_test(tc, test_lookup_both_directions);
 	tcase_add_test(tc, test_empty_and_null);
 	tcase_add_test(tc, test_shadowed_first_wins);
+	tcase_add_test(tc, test_shadowed_reverse_is_all_or_nothing);
 	tcase_add_test(tc, test_many_rules);
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_publish);

@@ -9,6 +9,8 @@
                                     address, so its replies leave from it.
   peer.py get tcp|udp HOST PORT     connect, print the server's name, check a
                                     256 KiB echo (TCP) or a datagram echo (UDP).
+  peer.py flood HOST PORT SECONDS   send small UDP datagrams as fast as it can,
+                                    for at most SECONDS.
   peer.py hold HOST PORT FIFO       keep one TCP connection open; each line read
                                     from FIFO is sent, the echo is checked and
                                     "ok N" printed; exits non-zero on mismatch.
@@ -18,6 +20,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 TIMEOUT = 5.0
 
@@ -143,12 +146,28 @@ def hold(host, port, fifo):
             print("ok %d" % n, flush=True)
 
 
+def flood(host, port, seconds):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.connect((host, port))
+    payload = b"x" * 32
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for _ in range(1000):
+            try:
+                s.send(payload)
+            except OSError:
+                pass
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "serve":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:])
     elif cmd == "get":
         get(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "flood":
+        flood(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "hold":
         hold(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:

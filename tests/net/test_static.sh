@@ -7,7 +7,8 @@
 # OUTPUT, with checksum offload on and off, while clients that connect to
 # an assigned port directly are left alone.  Then: a deleted mapping stops
 # rewriting at once, a TCP connection survives a daemon restart, domain
-# names resolve, and uninstall restores the rules exactly.
+# names resolve, SIGTERM under a flood exits promptly, and uninstall
+# restores the rules exactly.
 set -euo pipefail
 # shellcheck source=tests/net/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -52,7 +53,11 @@ t_check "installer installs the rules" \
 	ip netns exec "$srv" "$IPT_TOOL" install --queues 0:2 --state-dir "$state"
 
 t_check "portshared -n accepts the configuration" \
-	ip netns exec "$srv" "$PORTSHARED" -n --db "$t_tmp/db" --queues 0:2
+	ip netns exec "$srv" "$PORTSHARED" -n --db "$t_tmp/db" --queues 0:2 --web "$root/web"
+t_check "portshared -n refuses a bad listen address" \
+	bash -c "! ip netns exec '$srv' '$PORTSHARED' -n --db '$t_tmp/db' --http nowhere --web '$root/web' 2>/dev/null"
+t_check "portshared refuses a bad option value" \
+	bash -c "! '$PORTSHARED' --queues 1 2>/dev/null"
 t_check "portshared starts and answers /healthz" \
 	t_daemon "$srv" "$http" "$t_tmp/db" --queues 0:2 --resolve-interval 1
 
@@ -170,7 +175,19 @@ t_check "held connection keeps exchanging data" t_wait_for 5 grep -q 'ok 3' "$t_
 exec 7>&-
 t_stop "$holder"
 
-t_stop "$DAEMON_PID" TERM
+# SIGTERM under a flood: the workers drain for a bounded time and exit.
+for _ in 1 2 3; do
+	t_spawn "$cli" timeout 15 python3 "$PEER" flood 198.18.0.2 80 10
+done
+sleep 1
+start=$(date +%s%N)
+kill -TERM "$DAEMON_PID"
+rc=0
+wait "$DAEMON_PID" || rc=$?
+took=$((($(date +%s%N) - start) / 1000000))
+t_eq "portshared exits 0 on SIGTERM under a flood" 0 "$rc"
+t_check "and within 5 s (took $took ms)" test "$took" -lt 5000
+
 t_check "uninstall succeeds" ip netns exec "$srv" "$IPT_TOOL" uninstall --state-dir "$state"
 t_check "iptables-save is exactly as before install" diff -u "$t_tmp/before.v4" <(saved iptables-save)
 t_check "ip6tables-save is exactly as before install" diff -u "$t_tmp/before.v6" <(saved ip6tables-save)
