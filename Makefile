@@ -39,13 +39,15 @@ endif
 DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control routes api main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
-# Unit tests: test_<name> links these modules (pure ones, plus store).
-UNIT_TESTS := pkt mapping mapjson store table
+# Unit tests: test_<name> links these modules (the pure ones, plus store and
+# the table snapshot).
+UNIT_TESTS := pkt mapping mapjson store table routes
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
 test_mapjson_MODS := mapjson mapping
 test_store_MODS := store mapping
 test_table_MODS := table
+test_routes_MODS := routes mapjson mapping
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files

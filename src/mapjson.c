@@ -14,7 +14,7 @@
 
 enum kind { KIND_STRING, KIND_INTEGER, KIND_BOOLEAN };
 
-static const char *const kind_names[] = {
+static const char *const mapjson_kind_names[] = {
 	[KIND_STRING] = "a string",
 	[KIND_INTEGER] = "an integer",
 	[KIND_BOOLEAN] = "a boolean",
@@ -29,8 +29,8 @@ struct field {
 };
 
 /* m->id holds the URL's id (0 for POST), so a body may only repeat it. */
-static bool apply_id(struct mapping *m, const char *name, json_t *v,
-		     struct mapping_error *err)
+static bool mapjson_apply_id(struct mapping *m, const char *name, json_t *v,
+			     struct mapping_error *err)
 {
 	if (m->id != 0 && json_integer_value(v) == m->id)
 		return true;
@@ -39,8 +39,8 @@ static bool apply_id(struct mapping *m, const char *name, json_t *v,
 			    "id in the body differs from the id in the URL");
 }
 
-static bool apply_proto(struct mapping *m, const char *name, json_t *v,
-			struct mapping_error *err)
+static bool mapjson_apply_proto(struct mapping *m, const char *name, json_t *v,
+				struct mapping_error *err)
 {
 	if (mapping_proto_parse(json_string_value(v), &m->proto))
 		return true;
@@ -49,8 +49,9 @@ static bool apply_proto(struct mapping *m, const char *name, json_t *v,
 }
 
 /* Copies a string field, refusing one that would not fit rather than cutting it. */
-static bool copy_string(char *dst, size_t size, const char *name, json_t *v,
-			const char *code, struct mapping_error *err)
+static bool mapjson_copy_string(char *dst, size_t size, const char *name,
+				json_t *v, const char *code,
+				struct mapping_error *err)
 {
 	size_t len = json_string_length(v);
 
@@ -61,18 +62,18 @@ static bool copy_string(char *dst, size_t size, const char *name, json_t *v,
 	return true;
 }
 
-static bool apply_address(struct mapping *m, const char *name, json_t *v,
-			  struct mapping_error *err)
+static bool mapjson_apply_address(struct mapping *m, const char *name,
+				  json_t *v, struct mapping_error *err)
 {
-	return copy_string(m->address, sizeof(m->address), name, v,
-			   "invalid_address", err);
+	return mapjson_copy_string(m->address, sizeof(m->address), name, v,
+				   "invalid_address", err);
 }
 
-static bool apply_comment(struct mapping *m, const char *name, json_t *v,
-			  struct mapping_error *err)
+static bool mapjson_apply_comment(struct mapping *m, const char *name,
+				  json_t *v, struct mapping_error *err)
 {
-	return copy_string(m->comment, sizeof(m->comment), name, v,
-			   "invalid_comment", err);
+	return mapjson_copy_string(m->comment, sizeof(m->comment), name, v,
+				   "invalid_comment", err);
 }
 
 /*
@@ -80,8 +81,8 @@ static bool apply_comment(struct mapping *m, const char *name, json_t *v,
  * checked here on the wide value; a plain assignment would turn -1 or
  * 4294967376 into a port that looks valid.
  */
-static bool apply_port(uint32_t *port, const char *name, json_t *v,
-		       struct mapping_error *err)
+static bool mapjson_apply_port(uint32_t *port, const char *name, json_t *v,
+			       struct mapping_error *err)
 {
 	json_int_t n = json_integer_value(v);
 
@@ -93,20 +94,20 @@ static bool apply_port(uint32_t *port, const char *name, json_t *v,
 	return true;
 }
 
-static bool apply_shared(struct mapping *m, const char *name, json_t *v,
-			 struct mapping_error *err)
+static bool mapjson_apply_shared(struct mapping *m, const char *name, json_t *v,
+				 struct mapping_error *err)
 {
-	return apply_port(&m->shared_port, name, v, err);
+	return mapjson_apply_port(&m->shared_port, name, v, err);
 }
 
-static bool apply_assigned(struct mapping *m, const char *name, json_t *v,
-			   struct mapping_error *err)
+static bool mapjson_apply_assigned(struct mapping *m, const char *name,
+				   json_t *v, struct mapping_error *err)
 {
-	return apply_port(&m->assigned_port, name, v, err);
+	return mapjson_apply_port(&m->assigned_port, name, v, err);
 }
 
-static bool apply_enabled(struct mapping *m, const char *name, json_t *v,
-			  struct mapping_error *err)
+static bool mapjson_apply_enabled(struct mapping *m, const char *name,
+				  json_t *v, struct mapping_error *err)
 {
 	(void)name;
 	(void)err;
@@ -114,26 +115,26 @@ static bool apply_enabled(struct mapping *m, const char *name, json_t *v,
 	return true;
 }
 
-static const struct field fields[] = {
-	{ "id", KIND_INTEGER, false, apply_id },
-	{ "proto", KIND_STRING, false, apply_proto },
-	{ "address", KIND_STRING, true, apply_address },
-	{ "shared_port", KIND_INTEGER, true, apply_shared },
-	{ "assigned_port", KIND_INTEGER, true, apply_assigned },
-	{ "enabled", KIND_BOOLEAN, false, apply_enabled },
-	{ "comment", KIND_STRING, false, apply_comment },
+static const struct field mapjson_fields[] = {
+	{ "id", KIND_INTEGER, false, mapjson_apply_id },
+	{ "proto", KIND_STRING, false, mapjson_apply_proto },
+	{ "address", KIND_STRING, true, mapjson_apply_address },
+	{ "shared_port", KIND_INTEGER, true, mapjson_apply_shared },
+	{ "assigned_port", KIND_INTEGER, true, mapjson_apply_assigned },
+	{ "enabled", KIND_BOOLEAN, false, mapjson_apply_enabled },
+	{ "comment", KIND_STRING, false, mapjson_apply_comment },
 };
 
-static const struct field *field_find(const char *name)
+static const struct field *mapjson_field_find(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
-		if (strcmp(fields[i].name, name) == 0)
-			return &fields[i];
+	for (size_t i = 0; i < ARRAY_LEN(mapjson_fields); i++) {
+		if (strcmp(mapjson_fields[i].name, name) == 0)
+			return &mapjson_fields[i];
 	}
 	return NULL;
 }
 
-static bool kind_is(enum kind kind, const json_t *v)
+static bool mapjson_kind_is(enum kind kind, const json_t *v)
 {
 	switch (kind) {
 	case KIND_STRING:
@@ -164,21 +165,23 @@ bool mapjson_apply(json_t *obj, struct mapping *m, bool partial,
 		return mapping_fail(err, 400, "not_object", "",
 				    "the request body must be a JSON object");
 	json_object_foreach(obj, key, v) {
-		if (field_find(key) == NULL)
+		if (mapjson_field_find(key) == NULL)
 			return mapping_fail(err, 400, "unknown_field", key,
 					    "unknown field \"%.64s\"", key);
 	}
-	for (f = fields; f < fields + ARRAY_LEN(fields); f++) {
+	for (f = mapjson_fields;
+	     f < mapjson_fields + ARRAY_LEN(mapjson_fields); f++) {
 		v = json_object_get(obj, f->name);
 		if (v == NULL && f->required && !partial)
 			return mapping_fail(err, 400, "missing_field", f->name,
 					    "%s is required", f->name);
-		if (v != NULL && !kind_is(f->kind, v))
+		if (v != NULL && !mapjson_kind_is(f->kind, v))
 			return mapping_fail(err, 400, "invalid_type", f->name,
 					    "%s must be %s", f->name,
-					    kind_names[f->kind]);
+					    mapjson_kind_names[f->kind]);
 	}
-	for (f = fields; f < fields + ARRAY_LEN(fields); f++) {
+	for (f = mapjson_fields;
+	     f < mapjson_fields + ARRAY_LEN(mapjson_fields); f++) {
 		v = json_object_get(obj, f->name);
 		if (v != NULL && !f->apply(m, f->name, v, err))
 			return false;

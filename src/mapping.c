@@ -25,7 +25,7 @@
 static const struct {
 	const char *name;
 	unsigned proto;
-} proto_names[] = {
+} mapping_protos[] = {
 	{ "tcp", MAPPING_TCP },
 	{ "udp", MAPPING_UDP },
 	{ "both", MAPPING_BOTH },
@@ -49,9 +49,9 @@ bool mapping_fail(struct mapping_error *err, int status, const char *code,
 
 bool mapping_proto_parse(const char *s, unsigned *proto)
 {
-	for (size_t i = 0; i < ARRAY_LEN(proto_names); i++) {
-		if (strcmp(s, proto_names[i].name) == 0) {
-			*proto = proto_names[i].proto;
+	for (size_t i = 0; i < ARRAY_LEN(mapping_protos); i++) {
+		if (strcmp(s, mapping_protos[i].name) == 0) {
+			*proto = mapping_protos[i].proto;
 			return true;
 		}
 	}
@@ -65,9 +65,9 @@ bool mapping_proto_parse(const char *s, unsigned *proto)
  */
 const char *mapping_proto_name(unsigned proto)
 {
-	for (size_t i = 0; i < ARRAY_LEN(proto_names); i++) {
-		if (proto_names[i].proto == proto)
-			return proto_names[i].name;
+	for (size_t i = 0; i < ARRAY_LEN(mapping_protos); i++) {
+		if (mapping_protos[i].proto == proto)
+			return mapping_protos[i].name;
 	}
 	return "unknown";
 }
@@ -78,7 +78,7 @@ const char *mapping_proto_name(unsigned proto)
  * it to a JSON encoder that refuses anything else), and a long value is cut
  * with "..." so the reason after the quote is never lost.
  */
-static const char *quote(const char *in, char out[QUOTE_MAX + 4])
+static const char *mapping_quote(const char *in, char out[QUOTE_MAX + 4])
 {
 	size_t i;
 
@@ -94,16 +94,16 @@ static const char *quote(const char *in, char out[QUOTE_MAX + 4])
 	return out;
 }
 
-static bool address_fail(struct mapping_error *err, const char *in,
-			 const char *why)
+static bool mapping_address_fail(struct mapping_error *err, const char *in,
+				 const char *why)
 {
 	char q[QUOTE_MAX + 4];
 
 	return mapping_fail(err, 422, "invalid_address", "address",
-			    "address \"%s\" %s", quote(in, q), why);
+			    "address \"%s\" %s", mapping_quote(in, q), why);
 }
 
-static bool is_name_char(char c)
+static bool mapping_is_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '-';
@@ -114,18 +114,19 @@ static bool is_name_char(char c)
  * label rules.  The last label must not be all digits: that is what keeps
  * "1.2.3.999", a broken IPv4 literal, from passing as a host name.
  */
-static bool check_name(const char *in, const char *name, size_t len,
-		       struct mapping_error *err)
+static bool mapping_check_name(const char *in, const char *name, size_t len,
+			       struct mapping_error *err)
 {
 	size_t start = 0;
 	bool numeric = true;
 
 	if (len > NAME_MAX_LEN)
-		return address_fail(err, in, "is longer than 253 characters");
+		return mapping_address_fail(err, in,
+					    "is longer than 253 characters");
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && name[i] != '.') {
-			if (!is_name_char(name[i]))
-				return address_fail(err, in,
+			if (!mapping_is_name_char(name[i]))
+				return mapping_address_fail(err, in,
 					"is neither an IP address nor a host name "
 					"(only letters, digits, '-' and '.' are allowed)");
 			if (name[i] < '0' || name[i] > '9')
@@ -133,22 +134,23 @@ static bool check_name(const char *in, const char *name, size_t len,
 			continue;
 		}
 		if (i == start)
-			return address_fail(err, in, "has an empty label");
+			return mapping_address_fail(err, in,
+						    "has an empty label");
 		if (i - start > LABEL_MAX_LEN)
-			return address_fail(err, in,
-					    "has a label longer than 63 characters");
+			return mapping_address_fail(err, in,
+				"has a label longer than 63 characters");
 		if (name[start] == '-' || name[i - 1] == '-')
-			return address_fail(err, in,
-					    "has a label that starts or ends with '-'");
+			return mapping_address_fail(err, in,
+				"has a label that starts or ends with '-'");
 		if (i < len) {
 			start = i + 1;
 			numeric = true;
 		}
 	}
 	if (numeric)
-		return address_fail(err, in,
-				    "is neither an IP address nor a host name "
-				    "(its last label is all digits)");
+		return mapping_address_fail(err, in,
+			"is neither an IP address nor a host name "
+			"(its last label is all digits)");
 	return true;
 }
 
@@ -168,16 +170,18 @@ bool mapping_normalize_address(const char *in, char out[MAPPING_ADDRESS_MAX],
 		return mapping_fail(err, 422, "invalid_address", "address",
 				    "address is empty");
 	if (len >= sizeof(buf))
-		return address_fail(err, in, "is longer than 253 characters");
+		return mapping_address_fail(err, in,
+					    "is longer than 253 characters");
 	memcpy(buf, in, len + 1);
 
 	if (buf[0] == '[') {
 		if (len < 2 || buf[len - 1] != ']')
-			return address_fail(err, in, "has an unbalanced '['");
+			return mapping_address_fail(err, in,
+						    "has an unbalanced '['");
 		buf[len - 1] = '\0';
 		if (inet_pton(AF_INET6, buf + 1, bin) != 1)
-			return address_fail(err, in,
-					    "is in brackets but is not an IPv6 address");
+			return mapping_address_fail(err, in,
+				"is in brackets but is not an IPv6 address");
 		inet_ntop(AF_INET6, bin, out, MAPPING_ADDRESS_MAX);
 		*family = AF_INET6;
 		return true;
@@ -195,7 +199,7 @@ bool mapping_normalize_address(const char *in, char out[MAPPING_ADDRESS_MAX],
 
 	if (buf[len - 1] == '.')
 		buf[--len] = '\0';
-	if (!check_name(in, buf, len, err))
+	if (!mapping_check_name(in, buf, len, err))
 		return false;
 	for (size_t i = 0; i <= len; i++)
 		out[i] = (buf[i] >= 'A' && buf[i] <= 'Z') ? (char)(buf[i] - 'A' + 'a')
@@ -204,8 +208,8 @@ bool mapping_normalize_address(const char *in, char out[MAPPING_ADDRESS_MAX],
 	return true;
 }
 
-static bool check_port(uint32_t port, const char *field,
-		       struct mapping_error *err)
+static bool mapping_check_port(uint32_t port, const char *field,
+			       struct mapping_error *err)
 {
 	if (port >= 1 && port <= 65535)
 		return true;
@@ -218,7 +222,7 @@ static bool check_port(uint32_t port, const char *field,
  * malformed, overlong, a surrogate or beyond U+10FFFF.  Comments are echoed
  * back as JSON, which only carries valid UTF-8.
  */
-static size_t utf8_seq_len(const unsigned char *s)
+static size_t mapping_utf8_seq_len(const unsigned char *s)
 {
 	static const struct {
 		unsigned char lead_min, lead_max;
@@ -252,7 +256,8 @@ static size_t utf8_seq_len(const unsigned char *s)
 	return 0;
 }
 
-static bool check_comment(const char *comment, struct mapping_error *err)
+static bool mapping_check_comment(const char *comment,
+				  struct mapping_error *err)
 {
 	const unsigned char *s = (const unsigned char *)comment;
 	size_t len = strnlen(comment, MAPPING_COMMENT_MAX);
@@ -262,7 +267,7 @@ static bool check_comment(const char *comment, struct mapping_error *err)
 				    "comment is longer than %d bytes",
 				    MAPPING_COMMENT_MAX - 1);
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq_len(s + i);
+		size_t n = mapping_utf8_seq_len(s + i);
 
 		if (n == 0)
 			return mapping_fail(err, 422, "invalid_comment", "comment",
@@ -291,15 +296,15 @@ bool mapping_validate(struct mapping *m, struct mapping_error *err)
 				    "proto must be \"tcp\", \"udp\" or \"both\"");
 	if (!mapping_normalize_address(m->address, m->address, &m->family, err))
 		return false;
-	if (!check_port(m->shared_port, "shared_port", err) ||
-	    !check_port(m->assigned_port, "assigned_port", err))
+	if (!mapping_check_port(m->shared_port, "shared_port", err) ||
+	    !mapping_check_port(m->assigned_port, "assigned_port", err))
 		return false;
 	if (m->shared_port == m->assigned_port)
 		return mapping_fail(err, 422, "same_port", "assigned_port",
 				    "assigned_port %u equals shared_port; a mapping "
 				    "must move traffic to a different port",
 				    (unsigned)m->assigned_port);
-	return check_comment(m->comment, err);
+	return mapping_check_comment(m->comment, err);
 }
 
 /*
@@ -313,7 +318,7 @@ static const struct {
 	const char *field;
 	const char *verb;
 	const char *consequence;
-} conflict_rules[] = {
+} mapping_conflict_rules[] = {
 	{ true, true, "duplicate", "shared_port", "shares", "" },
 	{ false, false, "ambiguous_reverse", "assigned_port", "assigns",
 	  "; replies from that port could not be told apart" },
@@ -333,23 +338,25 @@ bool mapping_check_conflicts(const struct mapping *m, const struct mapping *rows
 		if (r->id == m->id || overlap == 0 ||
 		    strcmp(r->address, m->address) != 0)
 			continue;
-		for (size_t k = 0; k < ARRAY_LEN(conflict_rules); k++) {
-			uint32_t mine = conflict_rules[k].m_shared ? m->shared_port
-								   : m->assigned_port;
-			uint32_t theirs = conflict_rules[k].row_shared ? r->shared_port
-								       : r->assigned_port;
+		for (size_t k = 0; k < ARRAY_LEN(mapping_conflict_rules); k++) {
+			uint32_t mine = mapping_conflict_rules[k].m_shared ?
+				m->shared_port : m->assigned_port;
+			uint32_t theirs = mapping_conflict_rules[k].row_shared ?
+				r->shared_port : r->assigned_port;
 			/* IPv6 literals take brackets so the port stays readable. */
 			bool v6 = strchr(r->address, ':') != NULL;
 
 			if (mine != theirs)
 				continue;
-			return mapping_fail(err, 409, conflict_rules[k].code,
-					    conflict_rules[k].field,
+			return mapping_fail(err, 409,
+					    mapping_conflict_rules[k].code,
+					    mapping_conflict_rules[k].field,
 					    "mapping %lld already %s %s %s%s%s:%u%s",
-					    (long long)r->id, conflict_rules[k].verb,
+					    (long long)r->id,
+					    mapping_conflict_rules[k].verb,
 					    mapping_proto_name(overlap), v6 ? "[" : "",
 					    r->address, v6 ? "]" : "", (unsigned)theirs,
-					    conflict_rules[k].consequence);
+					    mapping_conflict_rules[k].consequence);
 		}
 	}
 	return true;

@@ -27,13 +27,13 @@ struct store {
 	int version;
 };
 
-static const char mapping_columns[] =
+static const char store_mapping_columns[] =
 	"id, proto, address, shared_port, assigned_port, enabled, comment";
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+static void store_set_err(char *errbuf, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+static void store_set_err(char *errbuf, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,25 +45,26 @@ static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 /* Runs sql, which must return no rows.  Returns 0, or -1 with errbuf filled. */
-static int exec(struct store *st, const char *what, const char *sql,
-		char *errbuf, size_t errlen)
+static int store_exec(struct store *st, const char *what, const char *sql,
+		      char *errbuf, size_t errlen)
 {
 	char *msg = NULL;
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
-	set_err(errbuf, errlen, "store: %s: %s", what,
-		msg ? msg : sqlite3_errmsg(st->db));
+	store_set_err(errbuf, errlen, "store: %s: %s", what,
+		      msg ? msg : sqlite3_errmsg(st->db));
 	sqlite3_free(msg);
 	return -1;
 }
 
-static int prepare(struct store *st, const char *what, const char *sql,
-		   sqlite3_stmt **stmt, char *errbuf, size_t errlen)
+static int store_prepare(struct store *st, const char *what, const char *sql,
+			 sqlite3_stmt **stmt, char *errbuf, size_t errlen)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) == SQLITE_OK)
 		return 0;
-	set_err(errbuf, errlen, "store: %s: %s", what, sqlite3_errmsg(st->db));
+	store_set_err(errbuf, errlen, "store: %s: %s", what,
+		      sqlite3_errmsg(st->db));
 	return -1;
 }
 
@@ -71,18 +72,19 @@ static int prepare(struct store *st, const char *what, const char *sql,
  * Runs a one-row, one-column query such as a PRAGMA and copies its first
  * column as text.  Returns 0, or -1 with errbuf filled.
  */
-static int query_text(struct store *st, const char *what, const char *sql,
-		      char *out, size_t outlen, char *errbuf, size_t errlen)
+static int store_query_text(struct store *st, const char *what,
+			    const char *sql, char *out, size_t outlen,
+			    char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *stmt = NULL;
 	const unsigned char *text;
 	int ret = -1;
 
-	if (prepare(st, what, sql, &stmt, errbuf, errlen) < 0)
+	if (store_prepare(st, what, sql, &stmt, errbuf, errlen) < 0)
 		goto out;
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		set_err(errbuf, errlen, "store: %s: %s", what,
-			sqlite3_errmsg(st->db));
+		store_set_err(errbuf, errlen, "store: %s: %s", what,
+			      sqlite3_errmsg(st->db));
 		goto out;
 	}
 	text = sqlite3_column_text(stmt, 0);
@@ -93,13 +95,13 @@ out:
 	return ret;
 }
 
-static int read_user_version(struct store *st, int *version, char *errbuf,
-			     size_t errlen)
+static int store_read_user_version(struct store *st, int *version, char *errbuf,
+				   size_t errlen)
 {
 	char text[32];
 
-	if (query_text(st, "PRAGMA user_version", "PRAGMA user_version", text,
-		       sizeof(text), errbuf, errlen) < 0)
+	if (store_query_text(st, "PRAGMA user_version", "PRAGMA user_version",
+			     text, sizeof(text), errbuf, errlen) < 0)
 		return -1;
 	*version = atoi(text);
 	return 0;
@@ -111,24 +113,26 @@ static int read_user_version(struct store *st, int *version, char *errbuf,
  * because another process may have migrated the file since we last looked;
  * the write lock taken by IMMEDIATE makes that read authoritative.
  */
-static int migrate(struct store *st, const char *path, char *errbuf,
-		   size_t errlen)
+static int store_migrate(struct store *st, const char *path, char *errbuf,
+			 size_t errlen)
 {
 	char what[64];
 	char pragma[64];
 	int version;
 
 	for (;;) {
-		if (exec(st, "begin migration", "BEGIN IMMEDIATE", errbuf, errlen) < 0)
+		if (store_exec(st, "begin migration", "BEGIN IMMEDIATE", errbuf,
+			       errlen) < 0)
 			return -1;
-		if (read_user_version(st, &version, errbuf, errlen) < 0)
+		if (store_read_user_version(st, &version, errbuf, errlen) < 0)
 			goto err;
 		if (version < 0 || (unsigned)version > store_migrations_count) {
-			set_err(errbuf, errlen,
-				"store: %s has schema version %d but this portshared "
-				"knows only versions up to %u; refusing to open it "
-				"(was it written by a newer release?)",
-				path, version, store_migrations_count);
+			store_set_err(errbuf, errlen,
+				      "store: %s has schema version %d but "
+				      "this portshared knows only versions up "
+				      "to %u; refusing to open it (was it "
+				      "written by a newer release?)",
+				      path, version, store_migrations_count);
 			goto err;
 		}
 		if ((unsigned)version == store_migrations_count)
@@ -136,12 +140,13 @@ static int migrate(struct store *st, const char *path, char *errbuf,
 		snprintf(what, sizeof(what), "migration %03d", version + 1);
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d",
 			 version + 1);
-		if (exec(st, what, store_migrations[version], errbuf, errlen) < 0 ||
-		    exec(st, what, pragma, errbuf, errlen) < 0 ||
-		    exec(st, what, "COMMIT", errbuf, errlen) < 0)
+		if (store_exec(st, what, store_migrations[version], errbuf,
+			       errlen) < 0 ||
+		    store_exec(st, what, pragma, errbuf, errlen) < 0 ||
+		    store_exec(st, what, "COMMIT", errbuf, errlen) < 0)
 			goto err;
 	}
-	if (exec(st, "end migration", "COMMIT", errbuf, errlen) < 0)
+	if (store_exec(st, "end migration", "COMMIT", errbuf, errlen) < 0)
 		goto err;
 	st->version = version;
 	return 0;
@@ -159,7 +164,7 @@ struct store *store_open(const char *path, char *errbuf, size_t errlen)
 	int rc;
 
 	if (st == NULL) {
-		set_err(errbuf, errlen, "store: out of memory");
+		store_set_err(errbuf, errlen, "store: out of memory");
 		return NULL;
 	}
 	/* NOMUTEX: the control module already serialises every call. */
@@ -168,8 +173,9 @@ struct store *store_open(const char *path, char *errbuf, size_t errlen)
 				     SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		set_err(errbuf, errlen, "store: open %s: %s", path,
-			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		store_set_err(errbuf, errlen, "store: open %s: %s", path,
+			      st->db ? sqlite3_errmsg(st->db)
+				     : sqlite3_errstr(rc));
 		goto err;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -184,20 +190,20 @@ struct store *store_open(const char *path, char *errbuf, size_t errlen)
 	 * which one.
 	 */
 	snprintf(what, sizeof(what), "%s: PRAGMA journal_mode=WAL", path);
-	if (query_text(st, what, "PRAGMA journal_mode=WAL", mode, sizeof(mode),
-		       errbuf, errlen) < 0)
+	if (store_query_text(st, what, "PRAGMA journal_mode=WAL", mode,
+			     sizeof(mode), errbuf, errlen) < 0)
 		goto err;
 	if (strcmp(mode, "wal") != 0) {
-		set_err(errbuf, errlen,
-			"store: %s: journal_mode is \"%s\", WAL could not be enabled",
-			path, mode);
+		store_set_err(errbuf, errlen,
+			      "store: %s: journal_mode is \"%s\", "
+			      "WAL could not be enabled", path, mode);
 		goto err;
 	}
-	if (exec(st, "PRAGMA synchronous=FULL", "PRAGMA synchronous=FULL", errbuf,
-		 errlen) < 0 ||
-	    exec(st, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON", errbuf,
-		 errlen) < 0 ||
-	    migrate(st, path, errbuf, errlen) < 0)
+	if (store_exec(st, "PRAGMA synchronous=FULL", "PRAGMA synchronous=FULL",
+		       errbuf, errlen) < 0 ||
+	    store_exec(st, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys=ON",
+		       errbuf, errlen) < 0 ||
+	    store_migrate(st, path, errbuf, errlen) < 0)
 		goto err;
 	return st;
 
@@ -220,12 +226,13 @@ int store_schema_version(struct store *st)
 }
 
 /*
- * Decodes one row selected with mapping_columns.  The family is not stored;
- * it is recomputed here so that it can never disagree with the address.  A
- * row that fails validation (edited by hand) is reported, not loaded.
+ * Decodes one row selected with store_mapping_columns.  The family is not
+ * stored; it is recomputed here so that it can never disagree with the
+ * address.  A row that fails validation (edited by hand) is reported, not
+ * loaded.
  */
-static int read_row(sqlite3_stmt *stmt, struct mapping *m, char *errbuf,
-		    size_t errlen)
+static int store_read_row(sqlite3_stmt *stmt, struct mapping *m, char *errbuf,
+			  size_t errlen)
 {
 	const char *proto = (const char *)sqlite3_column_text(stmt, 1);
 	const char *address = (const char *)sqlite3_column_text(stmt, 2);
@@ -238,22 +245,22 @@ static int read_row(sqlite3_stmt *stmt, struct mapping *m, char *errbuf,
 	m->assigned_port = (uint32_t)sqlite3_column_int64(stmt, 4);
 	m->enabled = sqlite3_column_int64(stmt, 5) != 0;
 	if (proto == NULL || !mapping_proto_parse(proto, &m->proto)) {
-		set_err(errbuf, errlen, "store: mapping %" PRId64 ": bad proto",
-			m->id);
+		store_set_err(errbuf, errlen,
+			      "store: mapping %" PRId64 ": bad proto", m->id);
 		return -1;
 	}
 	if (address == NULL || strlen(address) >= sizeof(m->address) ||
 	    comment == NULL || strlen(comment) >= sizeof(m->comment)) {
-		set_err(errbuf, errlen,
-			"store: mapping %" PRId64 ": address or comment too long",
-			m->id);
+		store_set_err(errbuf, errlen,
+			      "store: mapping %" PRId64
+			      ": address or comment too long", m->id);
 		return -1;
 	}
 	memcpy(m->address, address, strlen(address) + 1);
 	memcpy(m->comment, comment, strlen(comment) + 1);
 	if (!mapping_validate(m, &merr)) {
-		set_err(errbuf, errlen, "store: mapping %" PRId64 ": %s", m->id,
-			merr.message);
+		store_set_err(errbuf, errlen, "store: mapping %" PRId64 ": %s",
+			      m->id, merr.message);
 		return -1;
 	}
 	return 0;
@@ -269,8 +276,8 @@ int store_mapping_list(struct store *st, struct mapping **rows, size_t *n,
 	int rc, ret = -1;
 
 	snprintf(sql, sizeof(sql), "SELECT %s FROM mappings ORDER BY id",
-		 mapping_columns);
-	if (prepare(st, "list mappings", sql, &stmt, errbuf, errlen) < 0)
+		 store_mapping_columns);
+	if (store_prepare(st, "list mappings", sql, &stmt, errbuf, errlen) < 0)
 		goto out;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (count == cap) {
@@ -278,20 +285,20 @@ int store_mapping_list(struct store *st, struct mapping **rows, size_t *n,
 			struct mapping *grown = realloc(list, ncap * sizeof(*list));
 
 			if (grown == NULL) {
-				set_err(errbuf, errlen,
-					"store: list mappings: out of memory");
+				store_set_err(errbuf, errlen, "store: list "
+					      "mappings: out of memory");
 				goto out;
 			}
 			list = grown;
 			cap = ncap;
 		}
-		if (read_row(stmt, &list[count], errbuf, errlen) < 0)
+		if (store_read_row(stmt, &list[count], errbuf, errlen) < 0)
 			goto out;
 		count++;
 	}
 	if (rc != SQLITE_DONE) {
-		set_err(errbuf, errlen, "store: list mappings: %s",
-			sqlite3_errmsg(st->db));
+		store_set_err(errbuf, errlen, "store: list mappings: %s",
+			      sqlite3_errmsg(st->db));
 		goto out;
 	}
 	*rows = list;
@@ -312,21 +319,22 @@ int store_mapping_get(struct store *st, int64_t id, struct mapping *out,
 	int rc, ret = -1;
 
 	snprintf(sql, sizeof(sql), "SELECT %s FROM mappings WHERE id = ?",
-		 mapping_columns);
-	if (prepare(st, "get mapping", sql, &stmt, errbuf, errlen) < 0)
+		 store_mapping_columns);
+	if (store_prepare(st, "get mapping", sql, &stmt, errbuf, errlen) < 0)
 		goto out;
 	if (sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK) {
-		set_err(errbuf, errlen, "store: get mapping: %s",
-			sqlite3_errmsg(st->db));
+		store_set_err(errbuf, errlen, "store: get mapping: %s",
+			      sqlite3_errmsg(st->db));
 		goto out;
 	}
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_DONE) {
 		ret = 1;
 	} else if (rc != SQLITE_ROW) {
-		set_err(errbuf, errlen, "store: get mapping %" PRId64 ": %s", id,
-			sqlite3_errmsg(st->db));
-	} else if (read_row(stmt, out, errbuf, errlen) == 0) {
+		store_set_err(errbuf, errlen,
+			      "store: get mapping %" PRId64 ": %s", id,
+			      sqlite3_errmsg(st->db));
+	} else if (store_read_row(stmt, out, errbuf, errlen) == 0) {
 		ret = 0;
 	}
 out:
@@ -334,8 +342,11 @@ out:
 	return ret;
 }
 
-/* Binds m's columns to parameters 1..6 in mapping_columns order (after id). */
-static int bind_mapping(sqlite3_stmt *stmt, const struct mapping *m)
+/*
+ * Binds m's columns to parameters 1..6 in store_mapping_columns order
+ * (after id).
+ */
+static int store_bind_mapping(sqlite3_stmt *stmt, const struct mapping *m)
 {
 	int rc;
 
@@ -359,12 +370,13 @@ static int bind_mapping(sqlite3_stmt *stmt, const struct mapping *m)
  * Runs a write statement whose parameters are already bound.  Returns the
  * number of rows changed, or -1 with errbuf filled.
  */
-static int run_write(struct store *st, sqlite3_stmt *stmt, const char *what,
-		     int64_t id, char *errbuf, size_t errlen)
+static int store_run_write(struct store *st, sqlite3_stmt *stmt,
+			   const char *what, int64_t id, char *errbuf,
+			   size_t errlen)
 {
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		set_err(errbuf, errlen, "store: %s %" PRId64 ": %s", what, id,
-			sqlite3_errmsg(st->db));
+		store_set_err(errbuf, errlen, "store: %s %" PRId64 ": %s", what,
+			      id, sqlite3_errmsg(st->db));
 		return -1;
 	}
 	return sqlite3_changes(st->db);
@@ -379,16 +391,16 @@ int store_mapping_insert(struct store *st, struct mapping *m, char *errbuf,
 	sqlite3_stmt *stmt = NULL;
 	int ret = -1;
 
-	if (prepare(st, "insert mapping", sql, &stmt, errbuf, errlen) < 0)
+	if (store_prepare(st, "insert mapping", sql, &stmt, errbuf, errlen) < 0)
 		goto out;
-	if (bind_mapping(stmt, m) < 0) {
-		set_err(errbuf, errlen, "store: insert mapping: %s",
-			sqlite3_errmsg(st->db));
+	if (store_bind_mapping(stmt, m) < 0) {
+		store_set_err(errbuf, errlen, "store: insert mapping: %s",
+			      sqlite3_errmsg(st->db));
 		goto out;
 	}
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		set_err(errbuf, errlen, "store: insert mapping: %s",
-			sqlite3_errmsg(st->db));
+		store_set_err(errbuf, errlen, "store: insert mapping: %s",
+			      sqlite3_errmsg(st->db));
 		goto out;
 	}
 	m->id = sqlite3_last_insert_rowid(st->db);
@@ -408,15 +420,16 @@ int store_mapping_update(struct store *st, const struct mapping *m,
 	sqlite3_stmt *stmt = NULL;
 	int changed, ret = -1;
 
-	if (prepare(st, "update mapping", sql, &stmt, errbuf, errlen) < 0)
+	if (store_prepare(st, "update mapping", sql, &stmt, errbuf, errlen) < 0)
 		goto out;
-	if (bind_mapping(stmt, m) < 0 ||
+	if (store_bind_mapping(stmt, m) < 0 ||
 	    sqlite3_bind_int64(stmt, 7, m->id) != SQLITE_OK) {
-		set_err(errbuf, errlen, "store: update mapping: %s",
-			sqlite3_errmsg(st->db));
+		store_set_err(errbuf, errlen, "store: update mapping: %s",
+			      sqlite3_errmsg(st->db));
 		goto out;
 	}
-	changed = run_write(st, stmt, "update mapping", m->id, errbuf, errlen);
+	changed = store_run_write(st, stmt, "update mapping", m->id, errbuf,
+				  errlen);
 	if (changed >= 0)
 		ret = changed == 0 ? 1 : 0;
 out:
@@ -430,15 +443,17 @@ int store_mapping_delete(struct store *st, int64_t id, char *errbuf,
 	sqlite3_stmt *stmt = NULL;
 	int changed, ret = -1;
 
-	if (prepare(st, "delete mapping", "DELETE FROM mappings WHERE id = ?",
-		    &stmt, errbuf, errlen) < 0)
+	if (store_prepare(st, "delete mapping",
+			  "DELETE FROM mappings WHERE id = ?", &stmt, errbuf,
+			  errlen) < 0)
 		goto out;
 	if (sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK) {
-		set_err(errbuf, errlen, "store: delete mapping: %s",
-			sqlite3_errmsg(st->db));
+		store_set_err(errbuf, errlen, "store: delete mapping: %s",
+			      sqlite3_errmsg(st->db));
 		goto out;
 	}
-	changed = run_write(st, stmt, "delete mapping", id, errbuf, errlen);
+	changed = store_run_write(st, stmt, "delete mapping", id, errbuf,
+				  errlen);
 	if (changed >= 0)
 		ret = changed == 0 ? 1 : 0;
 out:

@@ -1,0 +1,571 @@
+/*
+ * Unit tests for routes: the pure parts only.  routes_find (dispatch, HEAD
+ * as GET, the Allow list behind 404 and 405, the {id} capture), the strict
+ * number parser every API number goes through, the error object every
+ * failure is answered with, and the two replies routes_run gives without
+ * reaching the control plane (a malformed {id}, the route listing).
+ *
+ * routes.o refers to the control plane through its handlers, so this file
+ * defines the control_* functions; each one fails the test if it is ever
+ * called, since no test here may depend on a real control plane.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "control.h"
+#include "routes.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- control plane stubs ---------------------------------------------- */
+
+#define NO_CONTROL(fn) \
+	ck_abort_msg("%s called, but this test has no control plane", fn)
+
+uint64_t control_version(struct control *ctl)
+{
+	(void)ctl;
+	NO_CONTROL("control_version");
+	return 0;
+}
+
+int control_mapping_list(struct control *ctl, struct control_mapping **rows,
+			 size_t *n, struct mapping_error *err)
+{
+	(void)ctl;
+	(void)rows;
+	(void)n;
+	(void)err;
+	NO_CONTROL("control_mapping_list");
+	return -1;
+}
+
+int control_mapping_get(struct control *ctl, int64_t id,
+			struct control_mapping *out, struct mapping_error *err)
+{
+	(void)ctl;
+	(void)id;
+	(void)out;
+	(void)err;
+	NO_CONTROL("control_mapping_get");
+	return -1;
+}
+
+int control_mapping_create(struct control *ctl, struct mapping *m,
+			   struct mapping_error *err)
+{
+	(void)ctl;
+	(void)m;
+	(void)err;
+	NO_CONTROL("control_mapping_create");
+	return -1;
+}
+
+int control_mapping_update(struct control *ctl, struct mapping *m,
+			   struct mapping_error *err)
+{
+	(void)ctl;
+	(void)m;
+	(void)err;
+	NO_CONTROL("control_mapping_update");
+	return -1;
+}
+
+int control_mapping_delete(struct control *ctl, int64_t id,
+			   struct mapping_error *err)
+{
+	(void)ctl;
+	(void)id;
+	(void)err;
+	NO_CONTROL("control_mapping_delete");
+	return -1;
+}
+
+void control_status_get(struct control *ctl, struct control_status *out)
+{
+	(void)ctl;
+	(void)out;
+	NO_CONTROL("control_status_get");
+}
+
+/* ---- routes_find ------------------------------------------------------ */
+
+#define MAPPINGS "/api/v1/mappings"
+#define ONE_ALLOW "GET, PUT, PATCH, DELETE"
+
+/*
+ * One request and what routes_find must make of it.  param is the {id}
+ * segment expected (NULL for none); allow is only checked without a match,
+ * since a match always leaves it empty.
+ */
+static const struct {
+	const char *method;
+	const char *path;
+	bool found;
+	bool json_body;
+	const char *param;
+	const char *allow;
+} find_cases[] = {
+	/* The collection. */
+	{ "GET", MAPPINGS, true, false, NULL, "" },
+	{ "HEAD", MAPPINGS, true, false, NULL, "" },
+	{ "POST", MAPPINGS, true, true, NULL, "" },
+	{ "PUT", MAPPINGS, false, false, NULL, "GET, POST" },
+	{ "PATCH", MAPPINGS, false, false, NULL, "GET, POST" },
+	{ "DELETE", MAPPINGS, false, false, NULL, "GET, POST" },
+	{ "OPTIONS", MAPPINGS, false, false, NULL, "GET, POST" },
+	/* Methods are compared exactly, as HTTP defines them. */
+	{ "get", MAPPINGS, false, false, NULL, "GET, POST" },
+	/* One mapping. */
+	{ "GET", MAPPINGS "/42", true, false, "42", "" },
+	{ "HEAD", MAPPINGS "/42", true, false, "42", "" },
+	{ "PUT", MAPPINGS "/42", true, true, "42", "" },
+	{ "PATCH", MAPPINGS "/42", true, true, "42", "" },
+	{ "DELETE", MAPPINGS "/42", true, false, "42", "" },
+	{ "POST", MAPPINGS "/42", false, false, NULL, ONE_ALLOW },
+	{ "TRACE", MAPPINGS "/1", false, false, NULL, ONE_ALLOW },
+	/* {id} takes any one segment; routes_run checks it is a number. */
+	{ "GET", MAPPINGS "/abc", true, false, "abc", "" },
+	{ "DELETE", MAPPINGS "/0", true, false, "0", "" },
+	{ "GET", MAPPINGS "/123456789012345678901234", true, false,
+	  "123456789012345678901234", "" },
+	/* A trailing slash is another path: nothing takes it, so 404. */
+	{ "GET", MAPPINGS "/", false, false, NULL, "" },
+	{ "POST", MAPPINGS "/", false, false, NULL, "" },
+	{ "GET", MAPPINGS "/42/", false, false, NULL, "" },
+	{ "DELETE", MAPPINGS "/42/", false, false, NULL, "" },
+	{ "GET", MAPPINGS "//", false, false, NULL, "" },
+	/* Deeper, shorter or merely similar paths are unknown. */
+	{ "GET", MAPPINGS "/42/x", false, false, NULL, "" },
+	{ "GET", MAPPINGS "x", false, false, NULL, "" },
+	{ "POST", "/api/v1/mapping", false, false, NULL, "" },
+	{ "GET", "/API/V1/MAPPINGS", false, false, NULL, "" },
+	{ "GET", "/api/v1/nope", false, false, NULL, "" },
+	{ "DELETE", "/api/v1/nope", false, false, NULL, "" },
+	{ "GET", "/", false, false, NULL, "" },
+	{ "GET", "/index.html", false, false, NULL, "" },
+	{ "GET", "", false, false, NULL, "" },
+	/* The read-only resources. */
+	{ "GET", "/healthz", true, false, NULL, "" },
+	{ "HEAD", "/healthz", true, false, NULL, "" },
+	{ "POST", "/healthz", false, false, NULL, "GET" },
+	{ "GET", "/api/v1/", true, false, NULL, "" },
+	{ "GET", "/api/v1", false, false, NULL, "" },
+	{ "GET", "/api/v1/routes", true, false, NULL, "" },
+	{ "DELETE", "/api/v1/routes", false, false, NULL, "GET" },
+	{ "GET", "/api/v1/status", true, false, NULL, "" },
+	{ "PUT", "/api/v1/status", false, false, NULL, "GET" },
+};
+
+START_TEST(find)
+{
+	const char *method = find_cases[_i].method;
+	const char *path = find_cases[_i].path;
+	struct routes_match m;
+	bool found;
+
+	/* Garbage first: routes_find must set every field itself. */
+	memset(&m, 0xa5, sizeof(m));
+	found = routes_find(method, path, &m);
+	ck_assert_msg(found == find_cases[_i].found, "%s %s: found %d",
+		      method, path, found);
+	if (found) {
+		ck_assert_msg(m.route != NULL, "%s %s: no route", method, path);
+		ck_assert_str_eq(m.allow, "");
+	} else {
+		ck_assert_msg(m.route == NULL, "%s %s: a route", method, path);
+		ck_assert_msg(strcmp(m.allow, find_cases[_i].allow) == 0,
+			      "%s %s: allow \"%s\", want \"%s\"", method, path,
+			      m.allow, find_cases[_i].allow);
+	}
+	ck_assert_msg(m.json_body == find_cases[_i].json_body,
+		      "%s %s: json_body %d", method, path, m.json_body);
+	if (find_cases[_i].param == NULL) {
+		ck_assert_ptr_null(m.param);
+		ck_assert_uint_eq(m.param_len, 0);
+	} else {
+		size_t len = strlen(find_cases[_i].param);
+
+		/* The segment is a view into path, not a copy. */
+		ck_assert_ptr_nonnull(m.param);
+		ck_assert_msg(m.param >= path && m.param + m.param_len <=
+			      path + strlen(path), "%s %s: param outside path",
+			      method, path);
+		ck_assert_uint_eq(m.param_len, len);
+		ck_assert_msg(memcmp(m.param, find_cases[_i].param, len) == 0,
+			      "%s %s: param \"%.*s\"", method, path,
+			      (int)m.param_len, m.param);
+	}
+}
+END_TEST
+
+/* HEAD is served by the very route that serves GET. */
+START_TEST(find_head_is_get)
+{
+	static const char *const paths[] = {
+		"/healthz", "/api/v1/", "/api/v1/routes", "/api/v1/status",
+		MAPPINGS, MAPPINGS "/7",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		struct routes_match get, head;
+
+		ck_assert(routes_find("GET", paths[i], &get));
+		ck_assert(routes_find("HEAD", paths[i], &head));
+		ck_assert_msg(get.route == head.route, "%s: HEAD took another route",
+			      paths[i]);
+		ck_assert_int_eq(get.json_body, head.json_body);
+		ck_assert_uint_eq(get.param_len, head.param_len);
+	}
+}
+END_TEST
+
+/* Each method on one mapping reaches its own route; so do GET and POST. */
+START_TEST(find_distinct_routes)
+{
+	static const char *const methods[] = { "GET", "PUT", "PATCH", "DELETE" };
+	const struct routes_route *seen[ARRAY_LEN(methods) + 1];
+	struct routes_match m;
+
+	for (size_t i = 0; i < ARRAY_LEN(methods); i++) {
+		ck_assert(routes_find(methods[i], MAPPINGS "/9", &m));
+		seen[i] = m.route;
+		for (size_t k = 0; k < i; k++)
+			ck_assert_msg(seen[k] != seen[i], "%s and %s share a route",
+				      methods[k], methods[i]);
+	}
+	ck_assert(routes_find("POST", MAPPINGS, &m));
+	seen[ARRAY_LEN(methods)] = m.route;
+	ck_assert(routes_find("GET", MAPPINGS, &m));
+	for (size_t i = 0; i <= ARRAY_LEN(methods); i++)
+		ck_assert_ptr_ne(m.route, seen[i]);
+}
+END_TEST
+
+/* ---- routes_parse_uint ------------------------------------------------ */
+
+static const struct {
+	const char *s;
+	uint64_t max;
+	bool ok;
+	uint64_t value;
+} uint_cases[] = {
+	{ "0", 10, true, 0 },
+	{ "1", 10, true, 1 },
+	{ "10", 10, true, 10 },
+	{ "1000", 1000, true, 1000 },
+	{ "65535", 65535, true, 65535 },
+	{ "4294967295", UINT32_MAX, true, UINT32_MAX },
+	{ "18446744073709551615", UINT64_MAX, true, UINT64_MAX },
+	/* Leading zeros are digits too. */
+	{ "007", 10, true, 7 },
+	{ "000000000000000000000000000001", 1, true, 1 },
+	{ "0", 0, true, 0 },
+	{ "00", 0, true, 0 },
+	/* Above the bound, including by one and in a single digit. */
+	{ "11", 10, false, 0 },
+	{ "1001", 1000, false, 0 },
+	{ "65536", 65535, false, 0 },
+	{ "4294967296", UINT32_MAX, false, 0 },
+	{ "1", 0, false, 0 },
+	{ "9", 5, false, 0 },
+	/* Past 2^64: refused, never wrapped around. */
+	{ "18446744073709551616", UINT64_MAX, false, 0 },
+	{ "18446744073709551620", UINT64_MAX, false, 0 },
+	{ "99999999999999999999", UINT64_MAX, false, 0 },
+	{ "184467440737095516150", UINT64_MAX, false, 0 },
+	{ "36893488147419103232", UINT64_MAX, false, 0 }, /* 2^65 */
+	/* Nothing but digits. */
+	{ "", 10, false, 0 },
+	{ "+1", 10, false, 0 },
+	{ "-1", 10, false, 0 },
+	{ "-0", 10, false, 0 },
+	{ " 1", 10, false, 0 },
+	{ "1 ", 10, false, 0 },
+	{ "\t1", 10, false, 0 },
+	{ "1\n", 10, false, 0 },
+	{ "1a", 100, false, 0 },
+	{ "a1", 100, false, 0 },
+	{ "0x10", 100, false, 0 },
+	{ "1e2", 1000, false, 0 },
+	{ "1.0", 10, false, 0 },
+	{ "1,000", 10000, false, 0 },
+	{ "１", 10, false, 0 }, /* a fullwidth digit one */
+};
+
+START_TEST(parse_uint)
+{
+	const uint64_t untouched = 0x5a5a5a5a5a5a5a5aULL;
+	uint64_t v = untouched;
+	bool ok = routes_parse_uint(uint_cases[_i].s, uint_cases[_i].max, &v);
+
+	ck_assert_msg(ok == uint_cases[_i].ok, "\"%s\" max %llu: ok %d",
+		      uint_cases[_i].s, (unsigned long long)uint_cases[_i].max,
+		      ok);
+	/* A refused input leaves the output alone. */
+	ck_assert_msg(v == (ok ? uint_cases[_i].value : untouched),
+		      "\"%s\": value %llu", uint_cases[_i].s,
+		      (unsigned long long)v);
+}
+END_TEST
+
+/* ---- routes_reply_error ----------------------------------------------- */
+
+/* Returns the inner error object after checking the reply's whole shape. */
+static json_t *error_object(const struct routes_reply *r)
+{
+	json_t *e;
+
+	ck_assert_ptr_nonnull(r->body);
+	ck_assert(json_is_object(r->body));
+	ck_assert_uint_eq(json_object_size(r->body), 1);
+	e = json_object_get(r->body, "error");
+	ck_assert(json_is_object(e));
+	ck_assert_uint_eq(json_object_size(e), 3);
+	ck_assert(json_is_string(json_object_get(e, "code")));
+	ck_assert(json_is_string(json_object_get(e, "message")));
+	ck_assert_ptr_nonnull(json_object_get(e, "field"));
+	return e;
+}
+
+static const char *error_str(const struct routes_reply *r, const char *key)
+{
+	return json_string_value(json_object_get(error_object(r), key));
+}
+
+START_TEST(reply_error_shape)
+{
+	struct routes_reply r;
+	char *text;
+
+	memset(&r, 0, sizeof(r));
+	routes_reply_error(&r, 400, "invalid_query", "limit",
+			   "limit must be an integer in 1..%d", 1000);
+	ck_assert_uint_eq(r.status, 400);
+	ck_assert_str_eq(error_str(&r, "code"), "invalid_query");
+	ck_assert_str_eq(error_str(&r, "message"),
+			 "limit must be an integer in 1..1000");
+	ck_assert_str_eq(error_str(&r, "field"), "limit");
+	/* The exact text a client sees, keys in order. */
+	text = json_dumps(r.body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ck_assert_str_eq(text, "{\"error\":{\"code\":\"invalid_query\","
+			 "\"message\":\"limit must be an integer in 1..1000\","
+			 "\"field\":\"limit\"}}");
+	free(text);
+	json_decref(r.body);
+}
+END_TEST
+
+/* Without a field the key stays, with null: clients need not test for it. */
+START_TEST(reply_error_no_field)
+{
+	static const char *const none[] = { NULL, "" };
+
+	for (size_t i = 0; i < ARRAY_LEN(none); i++) {
+		struct routes_reply r;
+		json_t *e;
+
+		memset(&r, 0, sizeof(r));
+		routes_reply_error(&r, 404, "not_found", none[i], "no such route");
+		e = error_object(&r);
+		ck_assert(json_is_null(json_object_get(e, "field")));
+		ck_assert_str_eq(error_str(&r, "message"), "no such route");
+		json_decref(r.body);
+	}
+}
+END_TEST
+
+/*
+ * An error replaces whatever the reply held (the old body is released,
+ * which the sanitizer build checks), drops Location and ETag, which would
+ * describe a success, and keeps Allow for a 405.
+ */
+START_TEST(reply_error_replaces)
+{
+	struct routes_reply r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = 201;
+	r.body = json_pack("{s:i}", "id", 3);
+	snprintf(r.location, sizeof(r.location), MAPPINGS "/3");
+	snprintf(r.etag, sizeof(r.etag), "\"7\"");
+	snprintf(r.allow, sizeof(r.allow), "GET, POST");
+	routes_reply_error(&r, 405, "method_not_allowed", NULL,
+			   "%s is not allowed here", "PUT");
+	ck_assert_uint_eq(r.status, 405);
+	ck_assert_str_eq(r.location, "");
+	ck_assert_str_eq(r.etag, "");
+	ck_assert_str_eq(r.allow, "GET, POST");
+	ck_assert_str_eq(error_str(&r, "code"), "method_not_allowed");
+	ck_assert_str_eq(error_str(&r, "message"), "PUT is not allowed here");
+	ck_assert_ptr_null(json_object_get(r.body, "id"));
+
+	/* A second error replaces the first. */
+	routes_reply_error(&r, 500, "internal", "x", "again");
+	ck_assert_uint_eq(r.status, 500);
+	ck_assert_str_eq(error_str(&r, "code"), "internal");
+	ck_assert_str_eq(error_str(&r, "field"), "x");
+	json_decref(r.body);
+}
+END_TEST
+
+/*
+ * jansson refuses strings that are not UTF-8; a message quoting a URL must
+ * still make a reply, with the offending bytes replaced by '?'.  Valid
+ * UTF-8 goes through unchanged.
+ */
+START_TEST(reply_error_not_utf8)
+{
+	struct routes_reply r;
+
+	memset(&r, 0, sizeof(r));
+	routes_reply_error(&r, 404, "not_found", "a\xffz", "no route for %s",
+			   "/x\xc3");
+	ck_assert_str_eq(error_str(&r, "message"), "no route for /x?");
+	ck_assert_str_eq(error_str(&r, "field"), "a?z");
+	routes_reply_error(&r, 422, "invalid_comment", "comment", "caf\xc3\xa9");
+	ck_assert_str_eq(error_str(&r, "message"), "caf\xc3\xa9");
+	json_decref(r.body);
+}
+END_TEST
+
+/* A long message is cut at 255 bytes rather than refused. */
+START_TEST(reply_error_long_message)
+{
+	struct routes_reply r;
+	char big[1000];
+
+	memset(big, 'm', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memset(&r, 0, sizeof(r));
+	routes_reply_error(&r, 400, "invalid_json", NULL, "%s", big);
+	ck_assert_uint_eq(strlen(error_str(&r, "message")), 255);
+	ck_assert(strspn(error_str(&r, "message"), "m") == 255);
+	json_decref(r.body);
+}
+END_TEST
+
+/* ---- routes_run without the control plane ----------------------------- */
+
+static const char *no_query(void *cls, const char *name)
+{
+	(void)cls;
+	(void)name;
+	return NULL;
+}
+
+/* A malformed {id} is a 404 before any handler (or control) runs. */
+static const char *const bad_ids[] = {
+	"abc", "0", "00", "-1", "+1", "1x", "0x1",
+	"1000000000000000000",          /* 19 digits, past the id range */
+	"123456789012345678901234",
+};
+
+START_TEST(run_bad_id)
+{
+	const struct routes_request req = { .query = no_query };
+	static const char *const methods[] = { "GET", "PUT", "PATCH", "DELETE" };
+	char path[128];
+
+	snprintf(path, sizeof(path), MAPPINGS "/%s", bad_ids[_i]);
+	for (size_t i = 0; i < ARRAY_LEN(methods); i++) {
+		struct routes_reply r;
+		struct routes_match m;
+
+		memset(&r, 0, sizeof(r));
+		ck_assert(routes_find(methods[i], path, &m));
+		routes_run(&m, &req, &r);
+		ck_assert_msg(r.status == 404, "%s %s: status %u", methods[i],
+			      path, r.status);
+		ck_assert_str_eq(error_str(&r, "code"), "not_found");
+		ck_assert_str_eq(error_str(&r, "field"), "id");
+		ck_assert_str_eq(error_str(&r, "message"),
+				 "mapping ids are positive integers");
+		json_decref(r.body);
+	}
+}
+END_TEST
+
+/* The listing shows the table: every row, and each route find takes. */
+START_TEST(run_route_list)
+{
+	const struct routes_request req = { .query = no_query };
+	static const char *const paths[] = { "/api/v1/", "/api/v1/routes" };
+
+	for (size_t p = 0; p < ARRAY_LEN(paths); p++) {
+		struct routes_reply r;
+		struct routes_match m;
+		json_t *routes;
+		size_t i;
+		json_t *one;
+
+		memset(&r, 0, sizeof(r));
+		ck_assert(routes_find("GET", paths[p], &m));
+		routes_run(&m, &req, &r);
+		ck_assert_uint_eq(r.status, 200);
+		routes = json_object_get(r.body, "routes");
+		ck_assert(json_is_array(routes));
+		ck_assert_uint_eq(json_array_size(routes), 10);
+		json_array_foreach(routes, i, one) {
+			const char *method =
+				json_string_value(json_object_get(one, "method"));
+			const char *pattern =
+				json_string_value(json_object_get(one, "path"));
+			const char *summary =
+				json_string_value(json_object_get(one, "summary"));
+			char path[128];
+			char *id;
+			struct routes_match found;
+
+			ck_assert_ptr_nonnull(method);
+			ck_assert_ptr_nonnull(pattern);
+			ck_assert_msg(summary != NULL && summary[0] != '\0',
+				      "%s %s: no summary", method, pattern);
+			/* Put an id where the pattern has {id}. */
+			snprintf(path, sizeof(path), "%s", pattern);
+			id = strstr(path, "{id}");
+			if (id != NULL)
+				memcpy(id, "1234", 4);
+			ck_assert_msg(routes_find(method, path, &found),
+				      "listed %s %s is not found", method, pattern);
+		}
+		json_decref(r.body);
+	}
+}
+END_TEST
+
+static Suite *routes_suite(void)
+{
+	Suite *s = suite_create("routes");
+	TCase *tc = tcase_create("routes");
+
+	tcase_add_loop_test(tc, find, 0, ARRAY_LEN(find_cases));
+	tcase_add_test(tc, find_head_is_get);
+	tcase_add_test(tc, find_distinct_routes);
+	tcase_add_loop_test(tc, parse_uint, 0, ARRAY_LEN(uint_cases));
+	tcase_add_test(tc, reply_error_shape);
+	tcase_add_test(tc, reply_error_no_field);
+	tcase_add_test(tc, reply_error_replaces);
+	tcase_add_test(tc, reply_error_not_utf8);
+	tcase_add_test(tc, reply_error_long_message);
+	tcase_add_loop_test(tc, run_bad_id, 0, ARRAY_LEN(bad_ids));
+	tcase_add_test(tc, run_route_list);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(routes_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
