@@ -151,6 +151,19 @@ t_check "after DELETE, 198.18.0.1:80 no longer reaches 8081" \
 	bash -c "! ip netns exec '$cli' timeout 5 python3 '$PEER' get tcp 198.18.0.1 80 2>/dev/null"
 t_eq "the other mapping still works" srv8082 "$(reach "$cli" tcp 198.18.0.2 || true)"
 
+# Disabling and enabling a mapping takes effect at once, both ways.
+reply=$(t_api "$srv" PATCH "$api/mappings/${ids[1]}" '{"enabled":false}')
+t_check "PATCH enabled=false answers 200" grep -Eq '^200 .*"enabled": *false' <<<"$reply"
+t_check "a disabled mapping no longer rewrites" \
+	bash -c "! ip netns exec '$cli' timeout 5 python3 '$PEER' get tcp 198.18.0.2 80 2>/dev/null"
+reply=$(t_api "$srv" PATCH "$api/mappings/${ids[1]}" '{"enabled":true}')
+t_eq "re-enabled mapping rewrites again" srv8082 "$(reach "$cli" tcp 198.18.0.2 || true)"
+reply=$(t_api "$srv" PUT "$api/mappings/${ids[3]}" '{"proto":"udp","address":"2001:db8::2","shared_port":80,"assigned_port":8082}')
+t_check "PUT narrows a mapping to udp" grep -q '^200 ' <<<"$reply"
+t_check "after PUT, tcp to [2001:db8::2]:80 is no longer rewritten" \
+	bash -c "! ip netns exec '$cli' timeout 5 python3 '$PEER' get tcp 2001:db8::2 80 2>/dev/null"
+t_eq "after PUT, udp to [2001:db8::2]:80 still is" srv8082 "$(reach "$cli" udp 2001:db8::2 || true)"
+
 # A domain name is resolved off the packet path and matches its addresses.
 reply=$(t_api "$srv" POST "$api/mappings" '{"address":"web1.portshare.test","shared_port":80,"assigned_port":8081,"proto":"tcp"}')
 t_check "a mapping by domain name is created" grep -q '^201 .*"resolved": *true' <<<"$reply"
