@@ -93,9 +93,7 @@ net-check: $(BUILD)/portshared
 # plain and a sanitizer build, then the network scenarios against the
 # sanitizer build of the daemon.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-check
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined all unit-check
-	$(Q)PORTSHARED=$(CURDIR)/build-asan/portshared $(MAKE) --no-print-directory net-check
+	$(Q)MAKE="$(MAKE)" tests/run-check.sh
 
 # Fuzz harnesses compile the real parser files with libFuzzer (clang).  Any
 # header may change what they compile, hence the dependency on all of them.
