@@ -36,18 +36,21 @@ say =
 endif
 
 # Modules of the daemon, in the order data flows through them.
-DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control routes api main
+DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control metrics auth \
+	maproutes sysroutes routes api priv main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
 # Unit tests: test_<name> links these modules (the pure ones, plus store and
 # the table snapshot).
-UNIT_TESTS := pkt mapping mapjson store table routes
+UNIT_TESTS := pkt mapping mapjson store table routes auth metrics
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
 test_mapjson_MODS := mapjson mapping
 test_store_MODS := store mapping
 test_table_MODS := table
-test_routes_MODS := routes mapjson mapping
+test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping
+test_auth_MODS := auth
+test_metrics_MODS := metrics mapping
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
@@ -131,6 +134,7 @@ install: all
 	install -D -m 0755 iptables/portshare-iptables $(DESTDIR)$(PREFIX)/sbin/portshare-iptables
 	install -D -m 0644 systemd/portshared.service $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
 	install -D -m 0644 web/index.html $(DESTDIR)$(PREFIX)/share/portshare/web/index.html
+	install -D -m 0644 web/openapi.json $(DESTDIR)$(PREFIX)/share/portshare/web/openapi.json
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/portshared $(DESTDIR)$(PREFIX)/sbin/portshare-iptables \

@@ -3,17 +3,25 @@
  * built on libmicrohttpd.
  *
  * DESIGN
- * libmicrohttpd runs one internal polling thread and every callback in this
- * file runs on it, one request at a time, so nothing here needs a lock.  The
+ * libmicrohttpd runs a pool of API_THREADS threads; every callback in this
+ * file runs on one of them, each connection on one thread at a time.  The
  * callbacks share only struct api, which is read-only once api_start
- * returns.  A request body is gathered across calls of the access handler
- * into the connection's struct api_request (never more than API_BODY_MAX
- * bytes), which the completion callback frees.  With the body complete,
- * routes.c's table picks the route; this file answers what is HTTP's
- * business (404, 405, 413, 415, static files) and otherwise hands a
- * library-neutral routes_request to the route's handler, which fills a
- * routes_reply.  api_send alone turns a reply into HTTP, so status, headers
- * and the error shape are decided in one place.
+ * returns, so nothing here needs a lock.  A request body is gathered across
+ * calls of the access handler into the connection's struct api_request
+ * (never more than ROUTES_BODY_MAX bytes), which the completion callback
+ * frees.  With the body complete, routes.c's table picks the route; this
+ * file answers what only HTTP knows (404 and 405 for unknown paths and
+ * methods, static files) and otherwise hands a library-neutral
+ * routes_request, headers and token included, to routes_run, which
+ * decides authentication, limits and the answer.  api_send alone turns a
+ * reply into HTTP, so status, headers and the error shape are decided in
+ * one place.
+ *
+ * Limits, so that no client can exhaust the daemon: at most
+ * API_CONNECTION_LIMIT connections, API_PER_IP_LIMIT from one address, an
+ * idle connection closed after API_TIMEOUT_SECONDS, bodies over
+ * ROUTES_BODY_MAX refused (413) and read past without being kept, and
+ * JSON deeper than MAPJSON_MAX_DEPTH refused before it is parsed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,14 +43,16 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "auth.h"
 #include "log.h"
 #include "routes.h"
 
-#define API_BODY_MAX (64 * 1024)
 #define API_CONNECTION_LIMIT 256
 #define API_PER_IP_LIMIT 64
 #define API_TIMEOUT_SECONDS 10
 #define API_THREADS 4
+/* A certificate chain or key larger than this is not one. */
+#define API_PEM_MAX (1024 * 1024)
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -50,6 +60,9 @@ struct api {
 	struct MHD_Daemon *daemon;
 	struct control *ctl;
 	int webfd; /* the static files' directory, -1 when there is none */
+	char token[AUTH_TOKEN_MAX];
+	char *tls_cert, *tls_key; /* PEM text; libmicrohttpd reads them at start */
+	size_t tls_key_len;
 };
 
 /* One per connection, created on the first call of the access handler. */
@@ -68,17 +81,27 @@ static void api_header(struct MHD_Response *resp, const char *name,
 		log_warnx("api: cannot add header %s", name);
 }
 
-/* Consumes r->body.  Returns what MHD_queue_response returns. */
-static enum MHD_Result api_send(struct MHD_Connection *conn,
+static enum MHD_Result api_file(struct api *api, struct MHD_Connection *conn,
+				const char *path);
+
+/* Consumes r's body or text.  Returns what MHD_queue_response returns. */
+static enum MHD_Result api_send(struct api *api, struct MHD_Connection *conn,
 				struct routes_reply *r)
 {
 	static char oom[] = "{\"error\":{\"code\":\"out_of_memory\","
 			    "\"message\":\"out of memory\",\"field\":null}}";
+	const char *type = "application/json";
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	char *text = NULL;
+	char *text = r->text;
 
-	if (r->body != NULL)
+	r->text = NULL;
+	if (r->file != NULL && r->status == MHD_HTTP_OK)
+		return api_file(api, conn, r->file);
+	if (text != NULL)
+		type = r->content_type != NULL ? r->content_type
+					       : "text/plain; charset=utf-8";
+	else if (r->body != NULL)
 		text = json_dumps(r->body, JSON_COMPACT);
 	json_decref(r->body);
 	r->body = NULL;
@@ -101,7 +124,7 @@ static enum MHD_Result api_send(struct MHD_Connection *conn,
 		return MHD_NO;
 	}
 	if (r->status != MHD_HTTP_NO_CONTENT)
-		api_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		api_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	api_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (r->etag[0] != '\0')
 		api_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
@@ -109,6 +132,9 @@ static enum MHD_Result api_send(struct MHD_Connection *conn,
 		api_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
 	if (r->allow[0] != '\0')
 		api_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->challenge)
+		api_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			   "Bearer realm=\"portshare\"");
 	ret = MHD_queue_response(conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -200,43 +226,25 @@ static const char *api_content_type(const char *path)
 	return "application/octet-stream";
 }
 
-/*
- * Serves url from the web directory.  Any segment starting with '.' is
- * refused: that covers "..", which could climb out of the directory, and
- * hidden files such as editor backups or a .git directory.
- */
-static enum MHD_Result api_static(struct api *api, struct MHD_Connection *conn,
-				  const char *url)
+/* Answers with path, a file inside the web directory, or with a 404. */
+static enum MHD_Result api_file(struct api *api, struct MHD_Connection *conn,
+				const char *path)
 {
 	struct routes_reply r = { 0 };
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	char path[1024];
 	struct stat sb;
-	int fd;
+	int fd = -1;
 
-	while (*url == '/')
-		url++;
-	if (api->webfd < 0)
-		goto missing;
-	for (const char *seg = url; *seg != '\0'; seg += strcspn(seg, "/")) {
-		seg += strspn(seg, "/");
-		if (*seg == '.') {
-			routes_reply_error(&r, 403, "forbidden", NULL,
-					   "path segments must not start with '.'");
-			return api_send(conn, &r);
-		}
-	}
-	if ((size_t)snprintf(path, sizeof(path), "%s%s", url,
-			     url[0] == '\0' || url[strlen(url) - 1] == '/'
-				     ? "index.html" : "") >= sizeof(path))
-		goto missing;
-	fd = openat(api->webfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto missing;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+	if (api->webfd >= 0)
+		fd = openat(api->webfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))) {
 		close(fd);
-		goto missing;
+		fd = -1;
+	}
+	if (fd < 0) {
+		routes_reply_error(&r, 404, "not_found", NULL, "no such file");
+		return api_send(api, conn, &r);
 	}
 	/* The response owns fd from here and closes it when destroyed. */
 	resp = MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
@@ -250,24 +258,39 @@ static enum MHD_Result api_static(struct api *api, struct MHD_Connection *conn,
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
-missing:
-	routes_reply_error(&r, 404, "not_found", NULL, "no such file");
-	return api_send(conn, &r);
+}
+
+/*
+ * Serves url from the web directory.  Any segment starting with '.' is
+ * refused: that covers "..", which could climb out of the directory, and
+ * hidden files such as editor backups or a .git directory.
+ */
+static enum MHD_Result api_static(struct api *api, struct MHD_Connection *conn,
+				  const char *url)
+{
+	struct routes_reply r = { 0 };
+	char path[1024];
+
+	while (*url == '/')
+		url++;
+	for (const char *seg = url; *seg != '\0'; seg += strcspn(seg, "/")) {
+		seg += strspn(seg, "/");
+		if (*seg == '.') {
+			routes_reply_error(&r, 403, "forbidden", NULL,
+					   "path segments must not start with '.'");
+			return api_send(api, conn, &r);
+		}
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", url,
+			     url[0] == '\0' || url[strlen(url) - 1] == '/'
+				     ? "index.html" : "") >= sizeof(path)) {
+		routes_reply_error(&r, 404, "not_found", NULL, "no such file");
+		return api_send(api, conn, &r);
+	}
+	return api_file(api, conn, path);
 }
 
 /* ---- dispatch --------------------------------------------------------- */
-
-/* "application/json", any case, optionally followed by parameters. */
-static bool api_is_json(const char *ct)
-{
-	static const char type[] = "application/json";
-
-	if (ct == NULL || strncasecmp(ct, type, sizeof(type) - 1) != 0)
-		return false;
-	ct += sizeof(type) - 1;
-	ct += strspn(ct, " \t");
-	return *ct == '\0' || *ct == ';';
-}
 
 static bool api_is_api_path(const char *url)
 {
@@ -280,13 +303,28 @@ static const char *api_query(void *cls, const char *name)
 	return MHD_lookup_connection_value(cls, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static const char *api_header_value(struct MHD_Connection *conn,
+				    const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
 static enum MHD_Result api_dispatch(struct api *api, struct MHD_Connection *conn,
 				    const char *url, const char *method,
 				    const struct api_request *req)
 {
-	struct routes_request call = { .ctl = api->ctl, .body = req->body,
-				       .body_len = req->len, .query = api_query,
-				       .query_cls = conn };
+	struct routes_request call = {
+		.ctl = api->ctl,
+		.body = req->body,
+		.body_len = req->len,
+		.body_too_large = req->too_large,
+		.content_type = api_header_value(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
+		.authorization = api_header_value(conn, MHD_HTTP_HEADER_AUTHORIZATION),
+		.if_match = api_header_value(conn, MHD_HTTP_HEADER_IF_MATCH),
+		.token = api->token,
+		.query = api_query,
+		.query_cls = conn,
+	};
 	struct routes_reply r = { 0 };
 	struct routes_match m;
 
@@ -304,36 +342,27 @@ static enum MHD_Result api_dispatch(struct api *api, struct MHD_Connection *conn
 				   "static files only answer GET and HEAD");
 	} else if (m.route == NULL) {
 		return api_static(api, conn, url);
-	} else if (req->too_large) {
-		routes_reply_error(&r, 413, "body_too_large", NULL,
-				   "the request body exceeds %d bytes",
-				   API_BODY_MAX);
-	} else if (m.json_body &&
-		   !api_is_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							    MHD_HTTP_HEADER_CONTENT_TYPE))) {
-		routes_reply_error(&r, 415, "unsupported_media_type", NULL,
-				   "the request body must be sent as application/json");
 	} else {
 		routes_run(&m, &call, &r);
 	}
-	return api_send(conn, &r);
+	return api_send(api, conn, &r);
 }
 
-/* Keeps at most API_BODY_MAX bytes; the rest is read and dropped. */
+/* Keeps at most ROUTES_BODY_MAX bytes; the rest is read and dropped. */
 static void api_request_append(struct api_request *req, const char *data,
 			       size_t size)
 {
 	size_t cap = req->cap;
 	char *body;
 
-	if (req->too_large || size > API_BODY_MAX - req->len) {
+	if (req->too_large || size > ROUTES_BODY_MAX - req->len) {
 		req->too_large = true;
 		return;
 	}
 	while (cap < req->len + size)
 		cap = cap != 0 ? cap * 2 : 1024;
-	if (cap > API_BODY_MAX)
-		cap = API_BODY_MAX;
+	if (cap > ROUTES_BODY_MAX)
+		cap = ROUTES_BODY_MAX;
 	if (cap != req->cap) {
 		body = realloc(req->body, cap);
 		if (body == NULL) {
@@ -370,13 +399,13 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn,
 		 */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && !routes_parse_uint(cl, API_BODY_MAX, &len)) {
+		if (cl != NULL && !routes_parse_uint(cl, ROUTES_BODY_MAX, &len)) {
 			struct routes_reply r = { 0 };
 
 			routes_reply_error(&r, 413, "body_too_large", NULL,
 					   "the request body exceeds %d bytes",
-					   API_BODY_MAX);
-			return api_send(conn, &r);
+					   ROUTES_BODY_MAX);
+			return api_send(api, conn, &r);
 		}
 		return MHD_YES;
 	}
@@ -417,53 +446,203 @@ static void api_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warnx("http: %s", msg);
 }
 
-bool api_check(const char *listen, const char *webdir, char *errbuf,
-	       size_t errlen)
+/*
+ * Reads a PEM file of at most API_PEM_MAX bytes into a NUL-terminated
+ * malloc'd buffer.  Returns it, or NULL with errbuf filled.
+ */
+static char *api_read_pem(const char *path, const char *what, size_t *lenp,
+			  char *errbuf, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	uint16_t port;
-	int fd;
+	char *buf = NULL;
+	struct stat sb;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!api_parse_listen(listen, &ss, &port, errbuf, errlen))
-		return false;
-	if (webdir == NULL)
-		return true;
-	fd = open(webdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "web directory %s: %s", webdir, strerror(errno));
-		return false;
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		snprintf(errbuf, errlen, "TLS %s %s: %s", what, path, strerror(errno));
+		goto out;
 	}
-	close(fd);
-	return true;
+	if (!S_ISREG(sb.st_mode) || sb.st_size <= 0 || sb.st_size > API_PEM_MAX) {
+		snprintf(errbuf, errlen, "TLS %s %s: not a PEM file of 1 to %d bytes",
+			 what, path, API_PEM_MAX);
+		goto out;
+	}
+	buf = malloc((size_t)sb.st_size + 1);
+	if (buf == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto out;
+	}
+	while (len < (size_t)sb.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)sb.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(errbuf, errlen, "TLS %s %s: %s", what, path,
+				 n < 0 ? strerror(errno) : "shorter than it was");
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
 }
 
-struct api *api_start(const char *listen, struct control *ctl,
-		      const char *webdir, char *errbuf, size_t errlen)
+/* Frees a key after wiping it, so it does not linger in freed memory. */
+static void api_free_secret(char *buf, size_t len)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	struct sockaddr_storage ss;
-	struct api *api;
-	uint16_t port;
+	if (buf == NULL)
+		return;
+	explicit_bzero(buf, len);
+	free(buf);
+}
 
-	if (!api_parse_listen(listen, &ss, &port, errbuf, errlen))
+/*
+ * Loads the TLS certificate and key named in cfg into api, when there
+ * are any.  Returns 0, or -1 with errbuf filled.
+ */
+static int api_load_tls(struct api *api, const struct api_config *cfg,
+			char *errbuf, size_t errlen)
+{
+	size_t len;
+
+	if (cfg->tls_cert == NULL && cfg->tls_key == NULL)
+		return 0;
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
+		snprintf(errbuf, errlen, "--tls-cert and --tls-key go together");
+		return -1;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(errbuf, errlen, "TLS was asked for, but this libmicrohttpd "
+			 "was built without TLS support");
+		return -1;
+	}
+	api->tls_cert = api_read_pem(cfg->tls_cert, "certificate", &len, errbuf,
+				     errlen);
+	if (api->tls_cert == NULL)
+		return -1;
+	api->tls_key = api_read_pem(cfg->tls_key, "key", &api->tls_key_len,
+				    errbuf, errlen);
+	return api->tls_key != NULL ? 0 : -1;
+}
+
+/*
+ * Reads the API token into api->token, creating the token file on first
+ * start unless check_only.  Returns 0, or -1 with errbuf filled.
+ */
+static int api_load_token(struct api *api, const struct api_config *cfg,
+			  bool check_only, char *errbuf, size_t errlen)
+{
+	char path[4096];
+	bool created;
+	struct stat sb;
+
+	if (cfg->token_file != NULL)
+		snprintf(path, sizeof(path), "%s", cfg->token_file);
+	else if (!auth_default_path(cfg->db, path, sizeof(path))) {
+		snprintf(errbuf, errlen, "the token file path is too long");
+		return -1;
+	}
+	if (check_only && stat(path, &sb) < 0 && errno == ENOENT)
+		return 0;
+	if (auth_load(path, api->token, &created, errbuf, errlen) < 0)
+		return -1;
+	if (created)
+		log_info("created the API token file %s", path);
+	return 0;
+}
+
+/* Frees whatever api holds; api may be half set up. */
+static void api_free(struct api *api)
+{
+	if (api->webfd >= 0)
+		close(api->webfd);
+	free(api->tls_cert);
+	api_free_secret(api->tls_key, api->tls_key_len);
+	explicit_bzero(api->token, sizeof(api->token));
+	free(api);
+}
+
+/*
+ * Sets up everything api_start needs short of listening.  Returns api, or
+ * NULL with errbuf filled.
+ */
+static struct api *api_prepare(const struct api_config *cfg, bool check_only,
+			       struct sockaddr_storage *ss, uint16_t *port,
+			       char *errbuf, size_t errlen)
+{
+	struct api *api;
+
+	if (!api_parse_listen(cfg->listen, ss, port, errbuf, errlen))
 		return NULL;
 	api = calloc(1, sizeof(*api));
 	if (api == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
-	api->ctl = ctl;
 	api->webfd = -1;
-	if (webdir != NULL) {
-		api->webfd = open(webdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfg->webdir != NULL) {
+		api->webfd = open(cfg->webdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (api->webfd < 0) {
-			snprintf(errbuf, errlen, "web directory %s: %s", webdir,
+			snprintf(errbuf, errlen, "web directory %s: %s", cfg->webdir,
 				 strerror(errno));
 			goto err;
 		}
 	}
+	if (api_load_token(api, cfg, check_only, errbuf, errlen) < 0 ||
+	    api_load_tls(api, cfg, errbuf, errlen) < 0)
+		goto err;
+	return api;
+err:
+	api_free(api);
+	return NULL;
+}
+
+bool api_check(const struct api_config *cfg, char *errbuf, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct api *api;
+	uint16_t port;
+
+	api = api_prepare(cfg, true, &ss, &port, errbuf, errlen);
+	if (api == NULL)
+		return false;
+	api_free(api);
+	return true;
+}
+
+struct api *api_start(const struct api_config *cfg, struct control *ctl,
+		      char *errbuf, size_t errlen)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct sockaddr_storage ss;
+	struct api *api;
+	uint16_t port;
+
+	api = api_prepare(cfg, false, &ss, &port, errbuf, errlen);
+	if (api == NULL)
+		return NULL;
+	api->ctl = ctl;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_DUAL_STACK;
+	if (api->tls_cert != NULL) {
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+						  api->tls_key };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+						  api->tls_cert };
+	}
 	api->daemon = MHD_start_daemon(flags, port, NULL, NULL, api_access, api,
 		MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -477,16 +656,16 @@ struct api *api_start(const char *listen, struct control *ctl,
 		 * /healthz and the dashboard.
 		 */
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS,
+		/* Empty (just its end) unless TLS was asked for. */
+		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
 	if (api->daemon == NULL) {
-		snprintf(errbuf, errlen,
-			 "cannot serve HTTP on %s (see the log for why)", listen);
-		goto err;
+		snprintf(errbuf, errlen, "cannot serve HTTP%s on %s (see the log for why)",
+			 api->tls_cert != NULL ? "S" : "", cfg->listen);
+		api_free(api);
+		return NULL;
 	}
 	return api;
-err:
-	api_stop(api);
-	return NULL;
 }
 
 void api_stop(struct api *api)
@@ -495,7 +674,5 @@ void api_stop(struct api *api)
 		return;
 	if (api->daemon != NULL)
 		MHD_stop_daemon(api->daemon);
-	if (api->webfd >= 0)
-		close(api->webfd);
-	free(api);
+	api_free(api);
 }

@@ -9,10 +9,19 @@
  * publish a new snapshot -> sync the kernel ipsets.  The snapshot is published
  * before the ipsets change so that the workers know a mapping by the time the
  * kernel starts queueing its packets.  DNS lookups run outside the lock.
+ * A write's If-Match precondition is checked under the lock, next to the
+ * write, so no other write can slip in between.
+ *
+ * The main thread calls control_tick once a second to sample the queue
+ * counters for packet rates.  The samples have a lock of their own
+ * (rate_lock), so the main loop, which also feeds the systemd watchdog,
+ * never waits behind a table write.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +58,13 @@ struct control {
 	uint64_t version;
 	int64_t started;
 	bool dirty;                /* stored changes the kernel has not got yet */
+
+	/* Packet rates: the last control_tick sample, under rate_lock. */
+	pthread_mutex_t rate_lock;
+	struct timespec rate_at;   /* CLOCK_MONOTONIC time of the sample */
+	size_t rate_n;             /* queues sampled, 0 before the first sample */
+	uint64_t rate_packets[CONTROL_MAX_QUEUES];
+	double rate_pps[CONTROL_MAX_QUEUES];
 };
 
 /* How soon the resolver thread retries a change that did not go live. */
@@ -75,6 +91,31 @@ static void control_resolve(const struct mapping *m, struct resolver_result *res
 }
 
 enum { CONTROL_UNPUBLISHED = -1, CONTROL_UNSYNCED = -2 };
+
+/*
+ * Returns true when cond lets a write go ahead at the current version, or
+ * false with err filled (412).  Called with the lock held.
+ */
+static bool control_cond_ok(const struct control *ctl,
+			    const struct control_cond *cond,
+			    struct mapping_error *err)
+{
+	if (cond == NULL || cond->n == 0)
+		return true;
+	for (size_t i = 0; i < cond->n && i < CONTROL_MATCH_MAX; i++)
+		if (cond->match[i] == ctl->version)
+			return true;
+	return mapping_fail(err, 412, "precondition_failed", "",
+			    "the table is at version %" PRIu64 ", which If-Match "
+			    "does not name; read it again", ctl->version);
+}
+
+/* Tells the caller the version its write produced; called with the lock held. */
+static void control_cond_done(const struct control *ctl, struct control_cond *cond)
+{
+	if (cond != NULL)
+		cond->version = ctl->version;
+}
 
 static ssize_t control_find(const struct control *ctl, int64_t id)
 {
@@ -170,6 +211,7 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 		return NULL;
 	}
 	pthread_mutex_init(&ctl->lock, NULL);
+	pthread_mutex_init(&ctl->rate_lock, NULL);
 	pthread_cond_init(&ctl->kick, NULL);
 	ctl->resolve_interval = resolve_interval;
 	ctl->started = time(NULL);
@@ -251,6 +293,7 @@ void control_close(struct control *ctl)
 	if (ctl->store)
 		store_close(ctl->store);
 	pthread_cond_destroy(&ctl->kick);
+	pthread_mutex_destroy(&ctl->rate_lock);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }
@@ -328,16 +371,6 @@ next:
 	return NULL;
 }
 
-uint64_t control_version(struct control *ctl)
-{
-	uint64_t v;
-
-	pthread_mutex_lock(&ctl->lock);
-	v = ctl->version;
-	pthread_mutex_unlock(&ctl->lock);
-	return v;
-}
-
 static void control_view(const struct control *ctl, size_t i,
 			 struct control_mapping *out)
 {
@@ -359,7 +392,7 @@ static void control_view(const struct control *ctl, size_t i,
 }
 
 int control_mapping_list(struct control *ctl, struct control_mapping **rows,
-			 size_t *n, struct mapping_error *err)
+			 size_t *n, uint64_t *version, struct mapping_error *err)
 {
 	int rc = 0;
 
@@ -372,13 +405,16 @@ int control_mapping_list(struct control *ctl, struct control_mapping **rows,
 	for (size_t i = 0; i < ctl->nrows; i++)
 		control_view(ctl, i, &(*rows)[i]);
 	*n = ctl->nrows;
+	if (version != NULL)
+		*version = ctl->version;
 out:
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;
 }
 
 int control_mapping_get(struct control *ctl, int64_t id,
-			struct control_mapping *out, struct mapping_error *err)
+			struct control_mapping *out, uint64_t *version,
+			struct mapping_error *err)
 {
 	ssize_t i;
 	int rc = 0;
@@ -390,6 +426,8 @@ int control_mapping_get(struct control *ctl, int64_t id,
 		rc = -1;
 	} else {
 		control_view(ctl, (size_t)i, out);
+		if (version != NULL)
+			*version = ctl->version;
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;
@@ -417,7 +455,7 @@ static int control_reserve(struct control *ctl)
 }
 
 int control_mapping_create(struct control *ctl, struct mapping *m,
-			   struct mapping_error *err)
+			   struct control_cond *cond, struct mapping_error *err)
 {
 	struct table_counters *counters = NULL;
 	struct resolver_result res;
@@ -428,7 +466,8 @@ int control_mapping_create(struct control *ctl, struct mapping *m,
 		return -1;
 	control_resolve(m, &res);
 	pthread_mutex_lock(&ctl->lock);
-	if (!mapping_check_conflicts(m, ctl->rows, ctl->nrows, err))
+	if (!control_cond_ok(ctl, cond, err) ||
+	    !mapping_check_conflicts(m, ctl->rows, ctl->nrows, err))
 		goto out;
 	counters = calloc(1, sizeof(*counters));
 	if (!counters || control_reserve(ctl) < 0) {
@@ -446,6 +485,7 @@ int control_mapping_create(struct control *ctl, struct mapping *m,
 	ctl->version++;
 	log_info("mapping %lld created: %s %s %u -> %u", (long long)m->id,
 		 mapping_proto_name(m->proto), m->address, m->shared_port, m->assigned_port);
+	control_cond_done(ctl, cond);
 	st = control_apply(ctl);
 	rc = st < 0 ? control_not_live(err, st) : 0;
 out:
@@ -455,7 +495,7 @@ out:
 }
 
 int control_mapping_update(struct control *ctl, struct mapping *m,
-			   struct mapping_error *err)
+			   struct control_cond *cond, struct mapping_error *err)
 {
 	struct resolver_result res;
 	char errbuf[256];
@@ -471,7 +511,8 @@ int control_mapping_update(struct control *ctl, struct mapping *m,
 		mapping_fail(err, 404, "not_found", "", "no mapping with id %lld", (long long)m->id);
 		goto out;
 	}
-	if (!mapping_check_conflicts(m, ctl->rows, ctl->nrows, err))
+	if (!control_cond_ok(ctl, cond, err) ||
+	    !mapping_check_conflicts(m, ctl->rows, ctl->nrows, err))
 		goto out;
 	st = store_mapping_update(ctl->store, m, errbuf, sizeof(errbuf));
 	if (st != 0) {
@@ -482,6 +523,7 @@ int control_mapping_update(struct control *ctl, struct mapping *m,
 	ctl->live[i].res = res;
 	ctl->version++;
 	log_info("mapping %lld updated", (long long)m->id);
+	control_cond_done(ctl, cond);
 	st = control_apply(ctl);
 	rc = st < 0 ? control_not_live(err, st) : 0;
 out:
@@ -490,7 +532,7 @@ out:
 }
 
 int control_mapping_delete(struct control *ctl, int64_t id,
-			   struct mapping_error *err)
+			   struct control_cond *cond, struct mapping_error *err)
 {
 	struct table_counters *counters;
 	char errbuf[256];
@@ -503,6 +545,8 @@ int control_mapping_delete(struct control *ctl, int64_t id,
 		mapping_fail(err, 404, "not_found", "", "no mapping with id %lld", (long long)id);
 		goto out;
 	}
+	if (!control_cond_ok(ctl, cond, err))
+		goto out;
 	st = store_mapping_delete(ctl->store, id, errbuf, sizeof(errbuf));
 	if (st < 0) {
 		control_fail(err, 500, "storage", errbuf);
@@ -514,6 +558,7 @@ int control_mapping_delete(struct control *ctl, int64_t id,
 	ctl->nrows--;
 	ctl->version++;
 	log_info("mapping %lld deleted", (long long)id);
+	control_cond_done(ctl, cond);
 	st = control_apply(ctl);
 	/*
 	 * Once a new snapshot is published (after its grace period) nothing
@@ -525,6 +570,157 @@ int control_mapping_delete(struct control *ctl, int64_t id,
 	rc = st < 0 ? control_not_live(err, st) : 0;
 out:
 	pthread_mutex_unlock(&ctl->lock);
+	return rc;
+}
+
+/*
+ * Checks a whole new table: each row on its own, then each against the rows
+ * before it, so that a conflict is reported at the later of the two.  Rows
+ * are given distinct negative ids for the comparison, since
+ * mapping_check_conflicts skips a row with the id it checks and rows
+ * without an id all have 0.  Normalises the rows' addresses.  Returns 0, or
+ * -1 with err filled and *bad set.
+ */
+static int control_config_check(struct mapping *rows, size_t n, size_t *bad,
+				struct mapping_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		*bad = i;
+		if (!mapping_validate(&rows[i], err))
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mapping a = rows[i];
+
+		*bad = i;
+		a.id = -1 - (int64_t)i;
+		for (size_t j = 0; j < i; j++) {
+			struct mapping b = rows[j];
+			struct mapping_error e;
+			const char *rule;
+
+			b.id = -1 - (int64_t)j;
+			if (mapping_check_conflicts(&a, &b, 1, &e))
+				continue;
+			/*
+			 * The message names the other row by its id, a
+			 * stand-in here: name it by its index instead.
+			 */
+			rule = strstr(e.message, " already ");
+			mapping_fail(err, e.status, e.code, e.field, "mappings[%zu] %s",
+				     j, rule != NULL ? rule + 1 : e.message);
+			return -1;
+		}
+	}
+	*bad = SIZE_MAX;
+	return 0;
+}
+
+/* Frees the counters of n live slots (a NULL one is a moved one). */
+static void control_free_counters(struct control_live *live, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(live[i].counters);
+}
+
+/* Returns n live slots, each with zeroed counters, or NULL. */
+static struct control_live *control_live_new(size_t n)
+{
+	struct control_live *live = calloc(n + 1, sizeof(*live));
+
+	for (size_t i = 0; live != NULL && i < n; i++) {
+		live[i].counters = calloc(1, sizeof(struct table_counters));
+		if (live[i].counters == NULL) {
+			control_free_counters(live, i);
+			free(live);
+			live = NULL;
+		}
+	}
+	return live;
+}
+
+/*
+ * The locked half of control_config_replace: stores rows, then swaps them
+ * and *live (resolved, with fresh counters) in for the table, taking both
+ * *copy and *live (set to NULL) when the store took the rows.  Returns 0
+ * or -1 with err filled.
+ */
+static int control_config_swap(struct control *ctl, struct mapping *rows,
+			       size_t n, struct control_live **live,
+			       struct mapping **copy, struct control_cond *cond,
+			       struct mapping_error *err)
+{
+	struct control_live *old_live = ctl->live;
+	struct mapping *old_rows = ctl->rows;
+	size_t old_n = ctl->nrows, kept = 0;
+	char errbuf[256];
+	int st;
+
+	if (!control_cond_ok(ctl, cond, err))
+		return -1;
+	if (store_mapping_replace(ctl->store, rows, n, errbuf, sizeof(errbuf)) < 0)
+		return control_fail(err, 500, "storage", errbuf);
+	/*
+	 * Stored.  A row whose id was in the table keeps its counters; the
+	 * old rows left with counters afterwards are the deleted ones.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		ssize_t j = control_find(ctl, rows[i].id);
+
+		if (j < 0)
+			continue;
+		free((*live)[i].counters);
+		(*live)[i].counters = old_live[j].counters;
+		old_live[j].counters = NULL;
+		kept++;
+	}
+	memcpy(*copy, rows, n * sizeof(**copy));
+	ctl->rows = *copy;
+	ctl->live = *live;
+	ctl->nrows = ctl->cap = n;
+	*copy = NULL;
+	*live = NULL;
+	ctl->version++;
+	log_info("table replaced: %zu mappings (%zu kept, %zu removed)", n, kept,
+		 old_n - kept);
+	control_cond_done(ctl, cond);
+	st = control_apply(ctl);
+	/* As in control_mapping_delete: only a new snapshot frees the old counters. */
+	if (st != CONTROL_UNPUBLISHED)
+		control_free_counters(old_live, old_n);
+	free(old_live);
+	free(old_rows);
+	return st < 0 ? control_not_live(err, st) : 0;
+}
+
+int control_config_replace(struct control *ctl, struct mapping *rows, size_t n,
+			   struct control_cond *cond, size_t *bad,
+			   struct mapping_error *err)
+{
+	struct control_live *live = NULL;
+	struct mapping *copy = NULL;
+	int rc = -1;
+
+	*bad = SIZE_MAX;
+	if (control_config_check(rows, n, bad, err) < 0)
+		return -1;
+	live = control_live_new(n);
+	copy = calloc(n + 1, sizeof(*copy));
+	if (live == NULL || copy == NULL) {
+		control_fail(err, 500, "internal", "out of memory");
+		goto out;
+	}
+	/* Names are looked up before the lock, as for a single write. */
+	for (size_t i = 0; i < n; i++)
+		control_resolve(&rows[i], &live[i].res);
+	pthread_mutex_lock(&ctl->lock);
+	rc = control_config_swap(ctl, rows, n, &live, &copy, cond, err);
+	pthread_mutex_unlock(&ctl->lock);
+out:
+	if (live != NULL)
+		control_free_counters(live, n);
+	free(live);
+	free(copy);
 	return rc;
 }
 
@@ -565,4 +761,34 @@ void control_status_get(struct control *ctl, struct control_status *out)
 	if (ctl->pool)
 		out->nqueues = nfq_stats(ctl->pool, out->queues, CONTROL_MAX_QUEUES);
 	control_kernel_drops(out);
+	pthread_mutex_lock(&ctl->rate_lock);
+	for (size_t i = 0; i < out->nqueues && i < ctl->rate_n; i++)
+		out->queues[i].packets_per_second = ctl->rate_pps[i];
+	pthread_mutex_unlock(&ctl->rate_lock);
+}
+
+void control_tick(struct control *ctl)
+{
+	struct control_queue_stats q[CONTROL_MAX_QUEUES];
+	struct timespec now;
+	size_t n = 0;
+	double dt;
+
+	if (ctl->pool)
+		n = nfq_stats(ctl->pool, q, CONTROL_MAX_QUEUES);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&ctl->rate_lock);
+	dt = (double)(now.tv_sec - ctl->rate_at.tv_sec) +
+	     (double)(now.tv_nsec - ctl->rate_at.tv_nsec) / 1e9;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t prev = ctl->rate_packets[i];
+
+		/* The first sample has nothing to compare with: rate 0. */
+		ctl->rate_pps[i] = ctl->rate_n == n && dt > 0 && q[i].packets >= prev
+					   ? (double)(q[i].packets - prev) / dt : 0;
+		ctl->rate_packets[i] = q[i].packets;
+	}
+	ctl->rate_n = n;
+	ctl->rate_at = now;
+	pthread_mutex_unlock(&ctl->rate_lock);
 }

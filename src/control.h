@@ -43,15 +43,35 @@ struct control_queue_stats {
 	uint64_t kernel_dropped; /* queue_dropped from /proc/net/netfilter/nfnetlink_queue */
 	uint64_t user_dropped;   /* user_dropped from the same file */
 	int64_t last_progress;   /* unix seconds of the last batch handled */
+	double packets_per_second; /* over the last control_tick interval */
 };
 
 struct control_status {
-	uint64_t version;      /* table version: bumps on every committed write */
+	/*
+	 * The table version: every committed write bumps it, and so does a
+	 * name that resolves to new addresses.
+	 */
+	uint64_t version;
 	int64_t started;       /* unix seconds */
 	int schema_version;
 	size_t mappings;
 	size_t nqueues;
 	struct control_queue_stats queues[CONTROL_MAX_QUEUES];
+};
+
+/* The most entity tags an If-Match list may name. */
+#define CONTROL_MATCH_MAX 8
+
+/*
+ * A write's precondition and outcome.  With n 0 any table version will do;
+ * otherwise the write goes ahead only while the table version is one of
+ * match[0..n-1] (If-Match).  A successful write sets version to the table
+ * version it produced.
+ */
+struct control_cond {
+	size_t n;
+	uint64_t match[CONTROL_MATCH_MAX];
+	uint64_t version;
 };
 
 struct nfq_pool;
@@ -70,28 +90,49 @@ int control_start(struct control *ctl, struct nfq_pool *pool);
 /* Stops the resolver, unpublishes the table and closes the store. */
 void control_close(struct control *ctl);
 
-/* Table version; every successful create/update/delete increments it. */
-uint64_t control_version(struct control *ctl);
-
 /*
  * Every function below returns 0, or -1 with err filled: 404 for an unknown
- * id, 409 for a conflict with another row, 422 for an invalid value, 500
- * for a storage failure, 503 when a write is stored but could not be made
- * live yet (the control plane retries it every second).
+ * id, 409 for a conflict with another row, 412 when cond's precondition
+ * fails, 422 for an invalid value, 500 for a storage failure, 503 when a
+ * write is stored but could not be made live yet (the control plane
+ * retries it every second).  A write checks its values first, then, under
+ * the lock and in this order, the id, the precondition and the conflicts,
+ * so a precondition is exact even with concurrent writers.  The readers
+ * set *version (when not NULL) to the version of what they read, and the
+ * writers set cond->version (cond may be NULL).
  */
 int control_mapping_list(struct control *ctl, struct control_mapping **rows,
-			 size_t *n, struct mapping_error *err);
+			 size_t *n, uint64_t *version, struct mapping_error *err);
 int control_mapping_get(struct control *ctl, int64_t id,
-			struct control_mapping *out, struct mapping_error *err);
+			struct control_mapping *out, uint64_t *version,
+			struct mapping_error *err);
 /* Validates m, stores it, sets m->id and makes it live before returning. */
 int control_mapping_create(struct control *ctl, struct mapping *m,
-			   struct mapping_error *err);
+			   struct control_cond *cond, struct mapping_error *err);
 /* Replaces row m->id with m and makes the change live before returning. */
 int control_mapping_update(struct control *ctl, struct mapping *m,
-			   struct mapping_error *err);
+			   struct control_cond *cond, struct mapping_error *err);
 int control_mapping_delete(struct control *ctl, int64_t id,
+			   struct control_cond *cond, struct mapping_error *err);
+
+/*
+ * Replaces the whole table with rows[0..n-1], all or nothing: every row is
+ * validated, and checked against every other; then one transaction stores
+ * them and one snapshot makes them live.  Rows with a non-zero id keep it
+ * (and their live counters, when that id was in the table); the others get
+ * new ids, written back into rows.  On failure *bad is the index of the row
+ * at fault, or SIZE_MAX when no one row is.
+ */
+int control_config_replace(struct control *ctl, struct mapping *rows, size_t n,
+			   struct control_cond *cond, size_t *bad,
 			   struct mapping_error *err);
 
 void control_status_get(struct control *ctl, struct control_status *out);
+
+/*
+ * Samples the queue counters for the packet rates in control_status; main
+ * calls it about once a second.  It never waits for a table write.
+ */
+void control_tick(struct control *ctl);
 
 #endif

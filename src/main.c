@@ -35,6 +35,8 @@ struct main_opts {
 	const char *db;
 	const char *http;
 	const char *web;
+	const char *token_file; /* NULL: api.token beside the database */
+	const char *tls_cert, *tls_key;
 	struct nfq_config nfq;
 	unsigned resolve_interval;
 	enum log_level level;
@@ -70,6 +72,24 @@ static bool main_opt_http(struct main_opts *o, const char *arg)
 static bool main_opt_web(struct main_opts *o, const char *arg)
 {
 	o->web = arg;
+	return true;
+}
+
+static bool main_opt_token_file(struct main_opts *o, const char *arg)
+{
+	o->token_file = arg;
+	return true;
+}
+
+static bool main_opt_tls_cert(struct main_opts *o, const char *arg)
+{
+	o->tls_cert = arg;
+	return true;
+}
+
+static bool main_opt_tls_key(struct main_opts *o, const char *arg)
+{
+	o->tls_key = arg;
 	return true;
 }
 
@@ -136,6 +156,9 @@ static const struct {
 	{ "queue-maxlen", required_argument, 'm', "N", "packets the kernel holds per queue (default 8192)", main_opt_maxlen },
 	{ "batch", required_argument, 'b', "N", "packets per receive batch, 1-256 (default 64)", main_opt_batch },
 	{ "web", required_argument, 'w', "DIR", "dashboard files (default " PORTSHARE_WEBDIR ")", main_opt_web },
+	{ "token-file", required_argument, 't', "PATH", "API bearer token, created on first start (default api.token beside the database)", main_opt_token_file },
+	{ "tls-cert", required_argument, 'C', "FILE", "serve HTTPS with this PEM certificate chain (needs --tls-key)", main_opt_tls_cert },
+	{ "tls-key", required_argument, 'K', "FILE", "the PEM private key of --tls-cert", main_opt_tls_key },
 	{ "resolve-interval", required_argument, 'r', "SECONDS", "re-resolve domain names this often (default 30)", main_opt_resolve },
 	{ "log-level", required_argument, 'v', "LEVEL", "error, warn, info or debug (default info)", main_opt_level },
 	{ "syslog", no_argument, 's', NULL, "log to syslog instead of stderr", main_opt_syslog },
@@ -196,6 +219,14 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 	return 0;
 }
 
+/* What the HTTP server takes of the options. */
+static struct api_config main_api_config(const struct main_opts *o)
+{
+	return (struct api_config){ .listen = o->http, .webdir = o->web,
+				    .token_file = o->token_file, .db = o->db,
+				    .tls_cert = o->tls_cert, .tls_key = o->tls_key };
+}
+
 /* True when every worker finished a receive call within MAIN_STALL_SECONDS. */
 static bool main_workers_alive(struct control *ctl)
 {
@@ -237,6 +268,7 @@ int main(int argc, char **argv)
 	struct control *ctl = NULL;
 	struct nfq_pool *pool = NULL;
 	struct api *api = NULL;
+	struct api_config api_cfg;
 	char errbuf[512];
 	uint64_t wd_usec = 0;
 	sigset_t sigs;
@@ -244,6 +276,7 @@ int main(int argc, char **argv)
 
 	if (main_parse(argc, argv, &o) < 0)
 		return 2;
+	api_cfg = main_api_config(&o);
 	log_init("portshared", o.level, o.use_syslog);
 
 	/* Threads inherit this mask, so only the main thread takes signals. */
@@ -254,7 +287,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (o.check_only && !api_check(o.http, o.web, errbuf, sizeof(errbuf))) {
+	if (o.check_only && !api_check(&api_cfg, errbuf, sizeof(errbuf))) {
 		log_warnx("%s", errbuf);
 		return 1;
 	}
@@ -279,7 +312,7 @@ int main(int argc, char **argv)
 		log_warn("cannot start the resolver thread");
 		goto out;
 	}
-	api = api_start(o.http, ctl, o.web, errbuf, sizeof(errbuf));
+	api = api_start(&api_cfg, ctl, errbuf, sizeof(errbuf));
 	if (!api) {
 		log_warnx("http %s: %s", o.http, errbuf);
 		goto out;
@@ -299,6 +332,7 @@ int main(int argc, char **argv)
 			log_info("signal %d: stopping", sig);
 			break;
 		}
+		control_tick(ctl);
 		/* A stuck worker stops the watchdog pings, so systemd restarts us. */
 		if (wd_usec && main_workers_alive(ctl))
 			sd_notify(0, "WATCHDOG=1");

@@ -7,6 +7,8 @@
  */
 #include "mapjson.h"
 
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,7 +30,10 @@ struct field {
 		      struct mapping_error *err);
 };
 
-/* m->id holds the URL's id (0 for POST), so a body may only repeat it. */
+/*
+ * m->id holds the URL's id (0 for POST), or the id a config entry was
+ * checked to carry, so a body may only repeat it.
+ */
 static bool mapjson_apply_id(struct mapping *m, const char *name, json_t *v,
 			     struct mapping_error *err)
 {
@@ -221,6 +226,192 @@ json_t *mapjson_encode(const struct control_mapping *cm)
 			 "packets_out", (json_int_t)cm->packets_out,
 			 "bytes_out", (json_int_t)cm->bytes_out,
 			 "last_hit", mapjson_iso_time(cm->last_hit, hit));
+}
+
+bool mapjson_depth_ok(const char *buf, size_t len, unsigned max)
+{
+	bool in_string = false, escaped = false;
+	unsigned depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_string) {
+			/* A quote after a backslash does not end the string. */
+			if (escaped)
+				escaped = false;
+			else if (c == '\\')
+				escaped = true;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				return false;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return true;
+}
+
+json_t *mapjson_parse(const char *buf, size_t len, struct mapping_error *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (buf == NULL)
+		buf = "";
+	if (!mapjson_depth_ok(buf, len, MAPJSON_MAX_DEPTH)) {
+		mapping_fail(err, 400, "too_deep", "",
+			     "the JSON body is nested deeper than %d levels",
+			     MAPJSON_MAX_DEPTH);
+		return NULL;
+	}
+	root = json_loadb(buf, len, MAPJSON_LOAD_FLAGS, &jerr);
+	if (root == NULL)
+		mapping_fail(err, 400, "invalid_json", "",
+			     "invalid JSON at line %d, column %d: %s",
+			     jerr.line, jerr.column, jerr.text);
+	return root;
+}
+
+/* The keys of the config document, besides which none is accepted. */
+static const char *const mapjson_config_keys[] = { "mappings", "version" };
+
+/* Checks the document around the entries; returns the array or NULL. */
+static json_t *mapjson_config_shape(json_t *root, struct mapping_error *err)
+{
+	json_t *list, *v;
+	const char *key;
+	bool known;
+
+	if (!json_is_object(root)) {
+		mapping_fail(err, 400, "not_object", "",
+			     "the request body must be a JSON object");
+		return NULL;
+	}
+	json_object_foreach(root, key, v) {
+		known = false;
+		for (size_t i = 0; i < ARRAY_LEN(mapjson_config_keys); i++)
+			known = known || strcmp(key, mapjson_config_keys[i]) == 0;
+		if (!known) {
+			mapping_fail(err, 400, "unknown_field", key,
+				     "unknown field \"%.64s\"", key);
+			return NULL;
+		}
+	}
+	v = json_object_get(root, "version");
+	if (v != NULL && !json_is_integer(v)) {
+		mapping_fail(err, 400, "invalid_type", "version",
+			     "version must be an integer");
+		return NULL;
+	}
+	list = json_object_get(root, "mappings");
+	if (list == NULL)
+		mapping_fail(err, 400, "missing_field", "mappings",
+			     "mappings is required");
+	else if (!json_is_array(list))
+		mapping_fail(err, 400, "invalid_type", "mappings",
+			     "mappings must be an array");
+	return json_is_array(list) ? list : NULL;
+}
+
+/* Reads entry i's optional id into *id (0 when absent). */
+static bool mapjson_config_id(json_t *entry, const struct mapping *rows,
+			      size_t i, int64_t *id, struct mapping_error *err)
+{
+	json_t *v = json_object_get(entry, "id");
+	json_int_t n;
+
+	*id = 0;
+	if (v == NULL)
+		return true;
+	if (!json_is_integer(v))
+		return mapping_fail(err, 400, "invalid_type", "id",
+				    "id must be an integer");
+	n = json_integer_value(v);
+	if (n < 1 || n > MAPJSON_ID_MAX)
+		return mapping_fail(err, 422, "invalid_id", "id",
+				    "id %" JSON_INTEGER_FORMAT " is outside 1..%" PRId64,
+				    n, MAPJSON_ID_MAX);
+	for (size_t k = 0; k < i; k++) {
+		if (rows[k].id == n)
+			return mapping_fail(err, 422, "duplicate_id", "id",
+					    "id %" JSON_INTEGER_FORMAT
+					    " is also the id of mappings[%zu]", n, k);
+	}
+	*id = (int64_t)n;
+	return true;
+}
+
+bool mapjson_config_decode(json_t *root, struct mapping **rows, size_t *n,
+			   size_t *bad, struct mapping_error *err)
+{
+	json_t *list = mapjson_config_shape(root, err);
+	struct mapping *out = NULL;
+	json_t *entry;
+	size_t i;
+
+	*rows = NULL;
+	*n = 0;
+	*bad = SIZE_MAX;
+	if (list == NULL)
+		return false;
+	out = calloc(json_array_size(list) + 1, sizeof(*out));
+	if (out == NULL)
+		return mapping_fail(err, 500, "internal", "", "out of memory");
+	json_array_foreach(list, i, entry) {
+		int64_t id;
+
+		*bad = i;
+		if (!json_is_object(entry)) {
+			mapping_fail(err, 400, "not_object", "",
+				     "every entry of mappings must be a JSON object");
+			goto fail;
+		}
+		if (!mapjson_config_id(entry, out, i, &id, err))
+			goto fail;
+		mapjson_defaults(&out[i]);
+		out[i].id = id;
+		if (!mapjson_apply(entry, &out[i], false, err))
+			goto fail;
+	}
+	*bad = SIZE_MAX;
+	*rows = out;
+	*n = json_array_size(list);
+	return true;
+fail:
+	free(out);
+	return false;
+}
+
+json_t *mapjson_encode_row(const struct mapping *m)
+{
+	return json_pack("{s:I, s:s, s:s, s:I, s:I, s:b, s:s}",
+			 "id", (json_int_t)m->id,
+			 "proto", mapping_proto_name(m->proto),
+			 "address", m->address,
+			 "shared_port", (json_int_t)m->shared_port,
+			 "assigned_port", (json_int_t)m->assigned_port,
+			 "enabled", (int)m->enabled,
+			 "comment", m->comment);
+}
+
+json_t *mapjson_config_encode(uint64_t version, const struct mapping *rows,
+			      size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		if (json_array_append_new(list, mapjson_encode_row(&rows[i])) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	return json_pack("{s:I, s:o}", "version", (json_int_t)version,
+			 "mappings", list);
 }
 
 const char *mapjson_iso_time(int64_t t, char buf[MAPJSON_TIME_LEN])

@@ -1,11 +1,17 @@
 /*
- * routes: the REST resources.  One table lists every route (method, path
- * pattern, handler, summary); it finds the handler for a request, gives the
- * Allow list for a 405, and is what GET /api/v1/routes shows.  Requests and
- * replies are described here without any HTTP library, so this module never
- * sees libmicrohttpd: api.c fills a routes_request and turns a routes_reply
- * into HTTP.  Handlers reach the port-sharing table only through control.h.
- * A new resource is a set of handlers plus their rows in the table.
+ * routes: the REST API's dispatch.  One table lists every route (method,
+ * path pattern, handler, summary); it finds the handler for a request,
+ * gives the Allow list for a 405, decides which requests need the bearer
+ * token (every method but GET), and is what GET /api/v1/routes shows.
+ * routes_run applies the rules every route shares, in one place and in
+ * this order: authentication (401), body size (413), media type (415), the
+ * {id} (404) and If-Match (400), then runs the handler.  Requests and
+ * replies are described here without any HTTP library, so this module
+ * never sees libmicrohttpd: api.c fills a routes_request and turns a
+ * routes_reply into HTTP.  The handlers live in maproutes.c (the table of
+ * mappings) and sysroutes.c (health, status, metrics, the API document)
+ * and reach the port-sharing table only through control.h.  A new resource
+ * is a set of handlers plus their rows in the table.
  */
 #ifndef PORTSHARE_ROUTES_H
 #define PORTSHARE_ROUTES_H
@@ -16,32 +22,50 @@
 
 #include <jansson.h>
 
+#include "control.h"
+#include "mapping.h"
+
+/* The largest request body the API reads; api.c drops the rest. */
+#define ROUTES_BODY_MAX (64 * 1024)
+
 /* Room for an Allow list such as "GET, PUT, PATCH, DELETE" and its NUL. */
 #define ROUTES_ALLOW_LEN 64
 
-struct control;
 struct routes_route;
 
 /* Returns the value of query parameter name, or NULL when it is absent. */
 typedef const char *routes_query_fn(void *cls, const char *name);
 
-/* What a handler gets to see of a request; the caller owns every pointer. */
+/*
+ * What the dispatch and a handler get to see of a request; the caller owns
+ * every pointer.  A header that was not sent is NULL.
+ */
 struct routes_request {
 	struct control *ctl;
-	const char *body;       /* the raw request body, NULL when empty */
+	const char *body;          /* the raw request body, NULL when empty */
 	size_t body_len;
+	bool body_too_large;       /* the body passed the limit and was dropped */
+	const char *content_type;
+	const char *authorization;
+	const char *if_match;
+	const char *token;         /* what writes must present; NULL refuses them all */
 	routes_query_fn *query;
-	void *query_cls;        /* passed to query as cls */
+	void *query_cls;           /* passed to query as cls */
 };
 
 /*
- * What a handler answers.  The reply owns body.  A NULL body with a status
- * other than 204 means building the body ran out of memory.  An empty
- * string leaves its header out.
+ * What a handler answers: a JSON body, or plain text, or a file of the web
+ * directory.  The reply owns body and text.  A reply with none of the
+ * three and a status other than 204 means building it ran out of memory.
+ * An empty string leaves its header out.
  */
 struct routes_reply {
 	unsigned status;
 	json_t *body;
+	char *text;
+	const char *content_type;  /* of text */
+	const char *file;          /* a path inside the web directory */
+	bool challenge;            /* a 401: send WWW-Authenticate: Bearer */
 	char location[64];
 	char etag[32];
 	char allow[ROUTES_ALLOW_LEN];
@@ -56,6 +80,15 @@ struct routes_match {
 	char allow[ROUTES_ALLOW_LEN]; /* with no route: the methods the path takes */
 };
 
+/* A request as a handler sees it, once routes_run has checked it. */
+struct routes_call {
+	const struct routes_request *req;
+	int64_t id;                /* the {id} segment, 0 for routes without one */
+	struct control_cond cond;  /* a write's If-Match, for control's writers */
+};
+
+typedef void routes_handler(struct routes_call *c, struct routes_reply *r);
+
 /*
  * Looks up method and path in the table, treating HEAD as GET.  Returns
  * true with m->route set when a route takes the request.  Returns false
@@ -66,9 +99,9 @@ struct routes_match {
 bool routes_find(const char *method, const char *path, struct routes_match *m);
 
 /*
- * Runs the route m found for req and fills r, which must start zeroed.
- * A malformed {id} is answered with 404 before the handler runs.  Every
- * outcome, errors included, is a reply; nothing is returned.
+ * Checks req against the rules every route shares (see the top of this
+ * file), then runs the route m found, and fills r, which must start
+ * zeroed.  Every outcome, errors included, is a reply; nothing is returned.
  */
 void routes_run(const struct routes_match *m, const struct routes_request *req,
 		struct routes_reply *r);
@@ -82,11 +115,37 @@ void routes_reply_error(struct routes_reply *r, unsigned status,
 			const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* A control or mapping error; a missing status means a bug, hence 500. */
+void routes_reply_merror(struct routes_reply *r, const struct mapping_error *err);
+
+/* Sets the ETag to a table version: "<version>", quotes included. */
+void routes_reply_etag(struct routes_reply *r, uint64_t version);
+
+/*
+ * Returns the request body parsed (see mapjson_parse: depth first, then
+ * JSON), or NULL with r filled with the 400.
+ */
+json_t *routes_body_json(const struct routes_call *c, struct routes_reply *r);
+
+/* Returns the value of query parameter name, or NULL. */
+const char *routes_query(const struct routes_call *c, const char *name);
+
 /*
  * Strict decimal: digits only, no sign, no blanks, at most max.  Returns
  * false for anything else.  Every number the API reads (query parameters,
- * Content-Length, the listen port) goes through it, so all obey one rule.
+ * Content-Length, the listen port, If-Match) goes through it, so all obey
+ * one rule.
  */
 bool routes_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * Parses an If-Match header value into cond.  NULL (no header) and "*"
+ * leave cond->n at 0: any version will do.  Otherwise each entity tag of
+ * the list ("N" or W/"N") goes into cond->match; a weak tag, or one that
+ * is not a decimal version, is kept as 0, which no table version equals.
+ * Returns false for a malformed list or one of more than CONTROL_MATCH_MAX
+ * tags.  Pure.
+ */
+bool routes_parse_if_match(const char *header, struct control_cond *cond);
 
 #endif

@@ -382,31 +382,83 @@ static int store_run_write(struct store *st, sqlite3_stmt *stmt,
 	return sqlite3_changes(st->db);
 }
 
+static const char store_insert_sql[] =
+	"INSERT INTO mappings (proto, address, shared_port, assigned_port, "
+	"enabled, comment, id) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+/*
+ * Inserts m with the prepared statement stmt (store_insert_sql),
+ * keeping m->id when it is set and letting sqlite pick one (never one used
+ * before: AUTOINCREMENT) when it is 0.  Sets m->id.  Returns 0 or -1.
+ */
+static int store_insert_row(struct store *st, sqlite3_stmt *stmt,
+			    struct mapping *m, char *errbuf, size_t errlen)
+{
+	int rc;
+
+	sqlite3_reset(stmt);
+	rc = store_bind_mapping(stmt, m) < 0 ? SQLITE_ERROR
+		: m->id != 0 ? sqlite3_bind_int64(stmt, 7, m->id)
+			     : sqlite3_bind_null(stmt, 7);
+	if (rc != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE) {
+		store_set_err(errbuf, errlen, "store: insert mapping: %s",
+			      sqlite3_errmsg(st->db));
+		return -1;
+	}
+	m->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
 int store_mapping_insert(struct store *st, struct mapping *m, char *errbuf,
 			 size_t errlen)
 {
-	static const char sql[] =
-		"INSERT INTO mappings (proto, address, shared_port, assigned_port, "
-		"enabled, comment) VALUES (?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *stmt = NULL;
 	int ret = -1;
 
-	if (store_prepare(st, "insert mapping", sql, &stmt, errbuf, errlen) < 0)
+	if (store_prepare(st, "insert mapping", store_insert_sql, &stmt, errbuf,
+			  errlen) < 0)
 		goto out;
-	if (store_bind_mapping(stmt, m) < 0) {
-		store_set_err(errbuf, errlen, "store: insert mapping: %s",
-			      sqlite3_errmsg(st->db));
-		goto out;
-	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		store_set_err(errbuf, errlen, "store: insert mapping: %s",
-			      sqlite3_errmsg(st->db));
-		goto out;
-	}
-	m->id = sqlite3_last_insert_rowid(st->db);
-	ret = 0;
+	m->id = 0;
+	ret = store_insert_row(st, stmt, m, errbuf, errlen);
 out:
 	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_mapping_replace(struct store *st, struct mapping *rows, size_t n,
+			  char *errbuf, size_t errlen)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ret = -1;
+
+	if (store_exec(st, "replace mappings", "BEGIN IMMEDIATE", errbuf,
+		       errlen) < 0)
+		return -1;
+	if (store_exec(st, "replace mappings", "DELETE FROM mappings", errbuf,
+		       errlen) < 0 ||
+	    store_prepare(st, "replace mappings", store_insert_sql, &stmt,
+			  errbuf, errlen) < 0)
+		goto out;
+	/*
+	 * Rows that keep their id go in first, so that an id sqlite picks
+	 * for a new row can never be one that a later row asks for.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			if ((rows[i].id != 0) != (pass == 0))
+				continue;
+			if (store_insert_row(st, stmt, &rows[i], errbuf, errlen) < 0)
+				goto out;
+		}
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	ret = store_exec(st, "replace mappings", "COMMIT", errbuf, errlen);
+out:
+	sqlite3_finalize(stmt);
+	/* The error that matters is already in errbuf; a failed rollback adds nothing. */
+	if (ret < 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
 }
 

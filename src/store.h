@@ -41,6 +41,15 @@ int store_mapping_get(struct store *st, int64_t id, struct mapping *out,
 int store_mapping_insert(struct store *st, struct mapping *m, char *errbuf,
 			 size_t errlen);
 
+/*
+ * Replaces the whole table with rows in one transaction: all of them or,
+ * on any failure, none (the table is left as it was).  A row keeps a
+ * non-zero id; a row with id 0 gets a new one.  Sets every row's id.
+ * Returns 0, or -1 with errbuf filled (ids may then be half set).
+ */
+int store_mapping_replace(struct store *st, struct mapping *rows, size_t n,
+			  char *errbuf, size_t errlen);
+
 /* Replaces the row m->id.  Returns 0, 1 when no such row, or -1. */
 int store_mapping_update(struct store *st, const struct mapping *m,
 			 char *errbuf, size_t errlen);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for mapjson: applying request bodies for POST, PUT and PATCH
- * (defaults, every 400 and 422 answer, which fields a PATCH leaves alone)
- * and encoding a row with its live state as the API shows it.
+ * (defaults, every 400 and 422 answer, which fields a PATCH leaves alone),
+ * encoding a row with its live state as the API shows it, the depth
+ * scanner and body parser, and the config document both ways.
  */
 #include <check.h>
 #include <stddef.h>
@@ -466,6 +467,209 @@ START_TEST(iso_time)
 }
 END_TEST
 
+/* ---- depth and parsing ------------------------------------------------ */
+
+/* Returns n opening brackets of kind open, then n closing ones. */
+static char *nested(unsigned n, char open, char close)
+{
+	char *s = malloc(2 * n + 1);
+
+	ck_assert_ptr_nonnull(s);
+	memset(s, open, n);
+	memset(s + n, close, n);
+	s[2 * n] = '\0';
+	return s;
+}
+
+static bool depth_ok(const char *text, unsigned max)
+{
+	return mapjson_depth_ok(text, strlen(text), max);
+}
+
+START_TEST(depth_scanner)
+{
+	char *at_limit = nested(MAPJSON_MAX_DEPTH, '[', ']');
+	char *past = nested(MAPJSON_MAX_DEPTH + 1, '{', '}');
+
+	ck_assert(depth_ok(at_limit, MAPJSON_MAX_DEPTH));
+	ck_assert(!depth_ok(past, MAPJSON_MAX_DEPTH));
+	ck_assert(depth_ok("", 0));
+	ck_assert(depth_ok("1", 0));
+	ck_assert(!depth_ok("[]", 0));
+	ck_assert(depth_ok("[]", 1));
+	ck_assert(depth_ok("[[],[],{}]", 2));
+	ck_assert(!depth_ok("[[[]]]", 2));
+	/* Brackets inside strings are text, escaped quotes do not end them. */
+	ck_assert(depth_ok("[\"[[[[\"]", 1));
+	ck_assert(depth_ok("[\"\\\"[[[[\"]", 1));
+	ck_assert(!depth_ok("[\"\\\\\"[[]]", 2));
+	ck_assert(depth_ok("{\"a{\":\"}}}}\"}", 1));
+	/* Stray closers cannot buy depth for later openers. */
+	ck_assert(!depth_ok("]]]]][[[", 2));
+	/* Only len bytes are read. */
+	ck_assert(mapjson_depth_ok("[[[[", 2, 2));
+	free(at_limit);
+	free(past);
+}
+END_TEST
+
+START_TEST(parse_body)
+{
+	struct mapping_error err;
+	char *deep = nested(MAPJSON_MAX_DEPTH + 1, '[', ']');
+	char *fine = nested(MAPJSON_MAX_DEPTH, '[', ']');
+	json_t *v;
+
+	v = mapjson_parse(deep, strlen(deep), &err);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_str_eq(err.code, "too_deep");
+	v = mapjson_parse(fine, strlen(fine), &err);
+	ck_assert_ptr_nonnull(v);
+	json_decref(v);
+	v = mapjson_parse("{\"a\":", 5, &err);
+	ck_assert_ptr_null(v);
+	ck_assert_str_eq(err.code, "invalid_json");
+	ck_assert_msg(strstr(err.message, "line 1") != NULL, "%s", err.message);
+	v = mapjson_parse(NULL, 0, &err);
+	ck_assert_ptr_null(v);
+	ck_assert_str_eq(err.code, "invalid_json");
+	/* Invalid UTF-8 and NUL inside strings are refused by the parser. */
+	v = mapjson_parse("{\"a\":\"\xff\"}", strlen("{\"a\":\"\xff\"}"), &err);
+	ck_assert_ptr_null(v);
+	ck_assert_str_eq(err.code, "invalid_json");
+	v = mapjson_parse("{\"a\":\"\\u0000\"}", 14, &err);
+	ck_assert_ptr_null(v);
+	v = mapjson_parse("{\"a\":1,\"a\":2}", 13, &err);
+	ck_assert_ptr_null(v);
+	free(deep);
+	free(fine);
+}
+END_TEST
+
+/* ---- the config document ---------------------------------------------- */
+
+static const struct {
+	const char *body;
+	size_t bad;        /* SIZE_MAX: the document, not an entry */
+	int status;
+	const char *code;
+	const char *field;
+} bad_configs[] = {
+	{ "[]", SIZE_MAX, 400, "not_object", "" },
+	{ "{}", SIZE_MAX, 400, "missing_field", "mappings" },
+	{ "{\"mappings\":{}}", SIZE_MAX, 400, "invalid_type", "mappings" },
+	{ "{\"mappings\":[],\"extra\":1}", SIZE_MAX, 400, "unknown_field", "extra" },
+	{ "{\"mappings\":[],\"version\":\"1\"}", SIZE_MAX, 400, "invalid_type",
+	  "version" },
+	{ "{\"mappings\":[1]}", 0, 400, "not_object", "" },
+	{ "{\"mappings\":[{\"address\":\"a\",\"shared_port\":1,\"assigned_port\":2},"
+	  "{\"address\":\"a\",\"shared_port\":1}]}", 1, 400, "missing_field",
+	  "assigned_port" },
+	{ "{\"mappings\":[{\"id\":\"1\",\"address\":\"a\",\"shared_port\":1,"
+	  "\"assigned_port\":2}]}", 0, 400, "invalid_type", "id" },
+	{ "{\"mappings\":[{\"id\":0,\"address\":\"a\",\"shared_port\":1,"
+	  "\"assigned_port\":2}]}", 0, 422, "invalid_id", "id" },
+	{ "{\"mappings\":[{\"id\":1000000000000000000,\"address\":\"a\","
+	  "\"shared_port\":1,\"assigned_port\":2}]}", 0, 422, "invalid_id", "id" },
+	{ "{\"mappings\":[{\"id\":3,\"address\":\"a\",\"shared_port\":1,\"assigned_port\":2},"
+	  "{\"address\":\"b\",\"shared_port\":1,\"assigned_port\":2},"
+	  "{\"id\":3,\"address\":\"c\",\"shared_port\":1,\"assigned_port\":2}]}",
+	  2, 422, "duplicate_id", "id" },
+	{ "{\"mappings\":[{\"address\":\"a\",\"shared_port\":1,\"assigned_port\":2,"
+	  "\"counters\":{}}]}", 0, 400, "unknown_field", "counters" },
+	{ "{\"mappings\":[{\"address\":\"a\",\"shared_port\":0,\"assigned_port\":2}]}",
+	  0, 422, "invalid_port", "shared_port" },
+};
+
+START_TEST(config_decode_errors)
+{
+	struct mapping_error err;
+	struct mapping *rows = (struct mapping *)1;
+	json_t *root = parse(bad_configs[_i].body);
+	size_t n = 99, bad = 77;
+
+	ck_assert_msg(!mapjson_config_decode(root, &rows, &n, &bad, &err),
+		      "accepted %s", bad_configs[_i].body);
+	ck_assert_ptr_null(rows);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(bad, bad_configs[_i].bad);
+	ck_assert_int_eq(err.status, bad_configs[_i].status);
+	ck_assert_str_eq(err.code, bad_configs[_i].code);
+	ck_assert_str_eq(err.field, bad_configs[_i].field);
+	json_decref(root);
+}
+END_TEST
+
+/* An export is a valid import: decode(encode(rows)) == rows. */
+START_TEST(config_round_trip)
+{
+	struct mapping in[3], *out = NULL;
+	struct mapping_error err;
+	json_t *doc;
+	size_t n = 0, bad;
+	char *text;
+
+	in[0] = stored();
+	in[1] = stored();
+	in[1].id = 9;
+	in[1].proto = MAPPING_TCP;
+	snprintf(in[1].comment, sizeof(in[1].comment), "x'); DROP TABLE mappings;--");
+	in[2] = stored();
+	in[2].id = 11;
+	in[2].enabled = true;
+	doc = mapjson_config_encode(77, in, 3);
+	ck_assert_ptr_nonnull(doc);
+	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_msg(strncmp(text, "{\"mappings\":[{\"address\":\"example.com\","
+			      "\"assigned_port\":5353,\"comment\":\"dns\",\"enabled\":false,"
+			      "\"id\":5,\"proto\":\"udp\",\"shared_port\":53}", 124) == 0,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "],\"version\":77}") != NULL, "%s", text);
+	free(text);
+	ck_assert_msg(mapjson_config_decode(doc, &out, &n, &bad, &err), "%s",
+		      err.message);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(out[i].id, in[i].id);
+		ck_assert_uint_eq(out[i].proto, in[i].proto);
+		ck_assert_str_eq(out[i].address, in[i].address);
+		ck_assert_uint_eq(out[i].shared_port, in[i].shared_port);
+		ck_assert_uint_eq(out[i].assigned_port, in[i].assigned_port);
+		ck_assert_int_eq(out[i].enabled, in[i].enabled);
+		ck_assert_str_eq(out[i].comment, in[i].comment);
+	}
+	free(out);
+	json_decref(doc);
+}
+END_TEST
+
+/* Entries without ids get 0 and POST's defaults; an empty table is fine. */
+START_TEST(config_defaults)
+{
+	json_t *root = parse("{\"mappings\":[{\"address\":\"a.example\","
+			     "\"shared_port\":80,\"assigned_port\":8080}]}");
+	json_t *empty = parse("{\"mappings\":[]}");
+	struct mapping_error err;
+	struct mapping *rows = NULL;
+	size_t n, bad;
+
+	ck_assert(mapjson_config_decode(root, &rows, &n, &bad, &err));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(rows[0].id, 0);
+	ck_assert_uint_eq(rows[0].proto, MAPPING_BOTH);
+	ck_assert(rows[0].enabled);
+	ck_assert_str_eq(rows[0].comment, "");
+	free(rows);
+	ck_assert(mapjson_config_decode(empty, &rows, &n, &bad, &err));
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(bad, SIZE_MAX);
+	free(rows);
+	json_decref(root);
+	json_decref(empty);
+}
+END_TEST
+
 static Suite *mapjson_suite(void)
 {
 	Suite *s = suite_create("mapjson");
@@ -484,6 +688,12 @@ static Suite *mapjson_suite(void)
 	tcase_add_test(tc, encode_live_state);
 	tcase_add_test(tc, encode_round_trip);
 	tcase_add_test(tc, iso_time);
+	tcase_add_test(tc, depth_scanner);
+	tcase_add_test(tc, parse_body);
+	tcase_add_loop_test(tc, config_decode_errors, 0,
+			    sizeof(bad_configs) / sizeof(bad_configs[0]));
+	tcase_add_test(tc, config_round_trip);
+	tcase_add_test(tc, config_defaults);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,62 +27,75 @@
 #define NO_CONTROL(fn) \
 	ck_abort_msg("%s called, but this test has no control plane", fn)
 
-uint64_t control_version(struct control *ctl)
-{
-	(void)ctl;
-	NO_CONTROL("control_version");
-	return 0;
-}
-
 int control_mapping_list(struct control *ctl, struct control_mapping **rows,
-			 size_t *n, struct mapping_error *err)
+			 size_t *n, uint64_t *version, struct mapping_error *err)
 {
 	(void)ctl;
 	(void)rows;
 	(void)n;
+	(void)version;
 	(void)err;
 	NO_CONTROL("control_mapping_list");
 	return -1;
 }
 
 int control_mapping_get(struct control *ctl, int64_t id,
-			struct control_mapping *out, struct mapping_error *err)
+			struct control_mapping *out, uint64_t *version,
+			struct mapping_error *err)
 {
 	(void)ctl;
 	(void)id;
 	(void)out;
+	(void)version;
 	(void)err;
 	NO_CONTROL("control_mapping_get");
 	return -1;
 }
 
 int control_mapping_create(struct control *ctl, struct mapping *m,
-			   struct mapping_error *err)
+			   struct control_cond *cond, struct mapping_error *err)
 {
 	(void)ctl;
 	(void)m;
+	(void)cond;
 	(void)err;
 	NO_CONTROL("control_mapping_create");
 	return -1;
 }
 
 int control_mapping_update(struct control *ctl, struct mapping *m,
-			   struct mapping_error *err)
+			   struct control_cond *cond, struct mapping_error *err)
 {
 	(void)ctl;
 	(void)m;
+	(void)cond;
 	(void)err;
 	NO_CONTROL("control_mapping_update");
 	return -1;
 }
 
 int control_mapping_delete(struct control *ctl, int64_t id,
-			   struct mapping_error *err)
+			   struct control_cond *cond, struct mapping_error *err)
 {
 	(void)ctl;
 	(void)id;
+	(void)cond;
 	(void)err;
 	NO_CONTROL("control_mapping_delete");
+	return -1;
+}
+
+int control_config_replace(struct control *ctl, struct mapping *rows, size_t n,
+			   struct control_cond *cond, size_t *bad,
+			   struct mapping_error *err)
+{
+	(void)ctl;
+	(void)rows;
+	(void)n;
+	(void)cond;
+	(void)bad;
+	(void)err;
+	NO_CONTROL("control_config_replace");
 	return -1;
 }
 
@@ -160,6 +173,18 @@ static const struct {
 	{ "DELETE", "/api/v1/routes", false, false, NULL, "GET" },
 	{ "GET", "/api/v1/status", true, false, NULL, "" },
 	{ "PUT", "/api/v1/status", false, false, NULL, "GET" },
+	{ "GET", "/metrics", true, false, NULL, "" },
+	{ "POST", "/metrics", false, false, NULL, "GET" },
+	{ "GET", "/metrics/", false, false, NULL, "" },
+	{ "GET", "/api/v1/openapi.json", true, false, NULL, "" },
+	{ "DELETE", "/api/v1/openapi.json", false, false, NULL, "GET" },
+	/* The whole table: read and replaced, never patched or deleted. */
+	{ "GET", "/api/v1/config", true, false, NULL, "" },
+	{ "HEAD", "/api/v1/config", true, false, NULL, "" },
+	{ "PUT", "/api/v1/config", true, true, NULL, "" },
+	{ "POST", "/api/v1/config", false, false, NULL, "GET, PUT" },
+	{ "PATCH", "/api/v1/config", false, false, NULL, "GET, PUT" },
+	{ "DELETE", "/api/v1/config", false, false, NULL, "GET, PUT" },
 };
 
 START_TEST(find)
@@ -209,6 +234,7 @@ START_TEST(find_head_is_get)
 {
 	static const char *const paths[] = {
 		"/healthz", "/api/v1/", "/api/v1/routes", "/api/v1/status",
+		"/metrics", "/api/v1/openapi.json", "/api/v1/config",
 		MAPPINGS, MAPPINGS "/7",
 	};
 
@@ -466,9 +492,21 @@ static const char *const bad_ids[] = {
 	"123456789012345678901234",
 };
 
+#define TOKEN "0123456789abcdef0123456789abcdef"
+
+/* A write that passes every shared rule up to the one a test breaks. */
+static const struct routes_request good_write = {
+	.query = no_query,
+	.token = TOKEN,
+	.authorization = "Bearer " TOKEN,
+	.content_type = "application/json",
+	.body = "{}",
+	.body_len = 2,
+};
+
 START_TEST(run_bad_id)
 {
-	const struct routes_request req = { .query = no_query };
+	const struct routes_request req = good_write;
 	static const char *const methods[] = { "GET", "PUT", "PATCH", "DELETE" };
 	char path[128];
 
@@ -510,10 +548,11 @@ START_TEST(run_route_list)
 		ck_assert_uint_eq(r.status, 200);
 		routes = json_object_get(r.body, "routes");
 		ck_assert(json_is_array(routes));
-		ck_assert_uint_eq(json_array_size(routes), 10);
+		ck_assert_uint_eq(json_array_size(routes), 14);
 		json_array_foreach(routes, i, one) {
 			const char *method =
 				json_string_value(json_object_get(one, "method"));
+			json_t *auth = json_object_get(one, "auth");
 			const char *pattern =
 				json_string_value(json_object_get(one, "path"));
 			const char *summary =
@@ -526,6 +565,9 @@ START_TEST(run_route_list)
 			ck_assert_ptr_nonnull(pattern);
 			ck_assert_msg(summary != NULL && summary[0] != '\0',
 				      "%s %s: no summary", method, pattern);
+			/* Exactly the writes need the token. */
+			ck_assert(json_is_boolean(auth));
+			ck_assert_int_eq(json_is_true(auth), strcmp(method, "GET") != 0);
 			/* Put an id where the pattern has {id}. */
 			snprintf(path, sizeof(path), "%s", pattern);
 			id = strstr(path, "{id}");
@@ -536,6 +578,191 @@ START_TEST(run_route_list)
 		}
 		json_decref(r.body);
 	}
+}
+END_TEST
+
+/*
+ * Copies every route that needs the token, as the listing shows it, with
+ * {id} filled in.  Returns how many there are.
+ */
+static size_t token_routes(char paths[][128], char methods[][16], size_t max)
+{
+	const struct routes_request req = { .query = no_query };
+	struct routes_reply r;
+	struct routes_match m;
+	json_t *one;
+	size_t i, n = 0;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert(routes_find("GET", "/api/v1/routes", &m));
+	routes_run(&m, &req, &r);
+	json_array_foreach(json_object_get(r.body, "routes"), i, one) {
+		char *id;
+
+		if (!json_is_true(json_object_get(one, "auth")))
+			continue;
+		ck_assert_uint_lt(n, max);
+		snprintf(methods[n], 16, "%s",
+			 json_string_value(json_object_get(one, "method")));
+		snprintf(paths[n], 128, "%s",
+			 json_string_value(json_object_get(one, "path")));
+		id = strstr(paths[n], "{id}");
+		if (id != NULL)
+			memcpy(id, "1", 2);
+		n++;
+	}
+	json_decref(r.body);
+	return n;
+}
+
+/*
+ * Without the right token every write is a 401 with the challenge, before
+ * any other rule and before control is reached (the stubs would fail).
+ */
+START_TEST(run_needs_token)
+{
+	static const char *const bad[] = {
+		NULL, "", "Bearer", "Bearer ", "Basic " TOKEN, "bearer " TOKEN "x",
+		"Bearer " TOKEN " x", "Bearer 0123456789abcdef0123456789abcdeF",
+		"Bearer 0123456789abcdef0123456789abcde", "Token " TOKEN,
+	};
+	char paths[16][128], methods[16][16];
+	size_t n = token_routes(paths, methods, 16);
+
+	ck_assert_uint_eq(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k <= ARRAY_LEN(bad); k++) {
+			struct routes_request req = good_write;
+			struct routes_reply r;
+			struct routes_match m;
+
+			/* The last round: the right header, but no token configured. */
+			if (k < ARRAY_LEN(bad))
+				req.authorization = bad[k];
+			else
+				req.token = NULL;
+			/* Every other rule broken too: the 401 must still win. */
+			req.body_too_large = true;
+			req.content_type = "text/plain";
+			req.if_match = "garbage";
+			memset(&r, 0, sizeof(r));
+			ck_assert(routes_find(methods[i], paths[i], &m));
+			routes_run(&m, &req, &r);
+			ck_assert_msg(r.status == 401, "%s %s with \"%s\": %u", methods[i],
+				      paths[i], k < ARRAY_LEN(bad) && bad[k] ? bad[k] : "(none)",
+				      r.status);
+			ck_assert(r.challenge);
+			ck_assert_str_eq(error_str(&r, "code"), "unauthorized");
+			json_decref(r.body);
+		}
+	}
+}
+END_TEST
+
+/* With the token, the shared rules answer in order: 413, 415, 404, 400. */
+START_TEST(run_rule_order)
+{
+	static const struct {
+		bool too_large;
+		const char *ctype;
+		const char *path;
+		const char *if_match;
+		unsigned status;
+		const char *code;
+	} cases[] = {
+		{ true, "text/plain", MAPPINGS "/x", "bad", 413, "body_too_large" },
+		{ false, "text/plain", MAPPINGS "/x", "bad", 415, "unsupported_media_type" },
+		{ false, NULL, MAPPINGS "/x", "bad", 415, "unsupported_media_type" },
+		{ false, "application/json", MAPPINGS "/x", "bad", 404, "not_found" },
+		{ false, "Application/JSON; charset=utf-8", MAPPINGS "/1", "bad", 400,
+		  "invalid_header" },
+		{ false, "application/json", MAPPINGS "/1", "\"1\" \"2\"", 400,
+		  "invalid_header" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct routes_request req = good_write;
+		struct routes_reply r;
+		struct routes_match m;
+
+		req.body_too_large = cases[i].too_large;
+		req.content_type = cases[i].ctype;
+		req.if_match = cases[i].if_match;
+		memset(&r, 0, sizeof(r));
+		ck_assert(routes_find("PUT", cases[i].path, &m));
+		routes_run(&m, &req, &r);
+		ck_assert_msg(r.status == cases[i].status, "case %zu: %u", i, r.status);
+		ck_assert_str_eq(error_str(&r, "code"), cases[i].code);
+		ck_assert(!r.challenge);
+		json_decref(r.body);
+	}
+}
+END_TEST
+
+/* A read never asks for the token; the API document is a web file. */
+START_TEST(run_openapi_is_a_file)
+{
+	const struct routes_request req = { .query = no_query };
+	struct routes_reply r;
+	struct routes_match m;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert(routes_find("GET", "/api/v1/openapi.json", &m));
+	routes_run(&m, &req, &r);
+	ck_assert_uint_eq(r.status, 200);
+	ck_assert_str_eq(r.file, "openapi.json");
+	ck_assert_ptr_null(r.body);
+}
+END_TEST
+
+/* ---- routes_parse_if_match -------------------------------------------- */
+
+static const struct {
+	const char *header;
+	bool ok;
+	size_t n;
+	uint64_t match[3];
+} if_match_cases[] = {
+	{ NULL, true, 0, { 0 } },
+	{ "*", true, 0, { 0 } },
+	{ " * ", true, 0, { 0 } },
+	{ "\"42\"", true, 1, { 42 } },
+	{ " \"42\" ", true, 1, { 42 } },
+	{ "\"1\", \"2\",\"3\"", true, 3, { 1, 2, 3 } },
+	{ "\"18446744073709551615\"", true, 1, { UINT64_MAX } },
+	/* Tags that can never match are kept, as 0, so the write gets 412. */
+	{ "W/\"42\"", true, 1, { 0 } },
+	{ "\"abc\"", true, 1, { 0 } },
+	{ "\"\"", true, 1, { 0 } },
+	{ "\"-1\"", true, 1, { 0 } },
+	{ "\"18446744073709551616\"", true, 1, { 0 } },
+	{ "\"7\", W/\"8\"", true, 2, { 7, 0 } },
+	/* Malformed. */
+	{ "", false, 0, { 0 } },
+	{ "42", false, 0, { 0 } },
+	{ "\"42", false, 0, { 0 } },
+	{ "\"1\" \"2\"", false, 0, { 0 } },
+	{ "*, \"1\"", false, 0, { 0 } },
+	{ "**", false, 0, { 0 } },
+	{ "W/42", false, 0, { 0 } },
+	{ "\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"", false, 0, { 0 } },
+};
+
+START_TEST(parse_if_match)
+{
+	struct control_cond cond;
+	bool ok;
+
+	memset(&cond, 0xa5, sizeof(cond));
+	ok = routes_parse_if_match(if_match_cases[_i].header, &cond);
+	ck_assert_msg(ok == if_match_cases[_i].ok, "[%s]: ok %d",
+		      if_match_cases[_i].header ? if_match_cases[_i].header : "NULL",
+		      ok);
+	if (!ok)
+		return;
+	ck_assert_uint_eq(cond.n, if_match_cases[_i].n);
+	for (size_t i = 0; i < cond.n; i++)
+		ck_assert_uint_eq(cond.match[i], if_match_cases[_i].match[i]);
 }
 END_TEST
 
@@ -555,6 +782,10 @@ static Suite *routes_suite(void)
 	tcase_add_test(tc, reply_error_long_message);
 	tcase_add_loop_test(tc, run_bad_id, 0, ARRAY_LEN(bad_ids));
 	tcase_add_test(tc, run_route_list);
+	tcase_add_test(tc, run_needs_token);
+	tcase_add_test(tc, run_rule_order);
+	tcase_add_test(tc, run_openapi_is_a_file);
+	tcase_add_loop_test(tc, parse_if_match, 0, ARRAY_LEN(if_match_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -325,6 +325,79 @@ START_TEST(bad_row_reported)
 }
 END_TEST
 
+/*
+ * store_mapping_replace: ids given are kept, missing ones are new and
+ * never reuse an old id; a failing row rolls everything back.
+ */
+START_TEST(replace_keeps_and_assigns_ids)
+{
+	struct store *st = open_ok();
+	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "a");
+	struct mapping b = make(MAPPING_TCP, "10.0.0.2", 80, 8080, "b");
+	struct mapping rows[3];
+	struct mapping *list = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(store_mapping_insert(st, &a, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_mapping_insert(st, &b, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(b.id, 2);
+	/* An id-less row first: it must not take 7, which a later row keeps. */
+	rows[0] = make(MAPPING_UDP, "10.0.0.3", 53, 5353, "new");
+	rows[1] = make(MAPPING_TCP, "10.0.0.1", 81, 8081, "kept id 1");
+	rows[1].id = 1;
+	rows[2] = make(MAPPING_TCP, "10.0.0.4", 80, 8080, "x'); DROP TABLE mappings;--");
+	rows[2].id = 7;
+	ck_assert_msg(store_mapping_replace(st, rows, 3, errbuf, sizeof(errbuf)) == 0,
+		      "%s", errbuf);
+	ck_assert_int_eq(rows[0].id, 8);
+	ck_assert_int_eq(store_mapping_list(st, &list, &n, errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(list[0].id, 1);
+	ck_assert_str_eq(list[0].comment, "kept id 1");
+	ck_assert_int_eq(list[1].id, 7);
+	/* Bound, never spliced into SQL: the comment is stored as it is. */
+	ck_assert_str_eq(list[1].comment, "x'); DROP TABLE mappings;--");
+	ck_assert_int_eq(list[2].id, 8);
+	free(list);
+
+	/* An empty table is a valid table; ids still never come back. */
+	ck_assert_int_eq(store_mapping_replace(st, rows, 0, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_mapping_list(st, &list, &n, errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 0);
+	free(list);
+	a.id = 0;
+	ck_assert_int_eq(store_mapping_insert(st, &a, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(a.id, 9);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(replace_all_or_nothing)
+{
+	struct store *st = open_ok();
+	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "a");
+	struct mapping rows[2];
+	struct mapping *list = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(store_mapping_insert(st, &a, errbuf, sizeof(errbuf)), 0);
+	rows[0] = make(MAPPING_TCP, "10.0.0.2", 80, 8080, "fine");
+	/* The second row breaks a CHECK constraint after the first went in. */
+	rows[1] = make(MAPPING_TCP, "10.0.0.3", 80, 80, "bad");
+	ck_assert_int_eq(store_mapping_replace(st, rows, 2, errbuf, sizeof(errbuf)), -1);
+	ck_assert_msg(strstr(errbuf, "CHECK constraint failed") != NULL, "%s", errbuf);
+	ck_assert_int_eq(store_mapping_list(st, &list, &n, errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(list[0].id, a.id);
+	ck_assert_str_eq(list[0].comment, "a");
+	free(list);
+	/* The store is usable afterwards: no transaction was left open. */
+	rows[1].assigned_port = 8081;
+	ck_assert_int_eq(store_mapping_replace(st, rows, 2, errbuf, sizeof(errbuf)), 0);
+	store_close(st);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -342,6 +415,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, unique_backstop);
 	tcase_add_test(tc, check_constraints);
 	tcase_add_test(tc, bad_row_reported);
+	tcase_add_test(tc, replace_keeps_and_assigns_ids);
+	tcase_add_test(tc, replace_all_or_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

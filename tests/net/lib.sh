@@ -112,20 +112,31 @@ t_wait_for() {
 }
 
 # t_daemon NS HTTP DB [ARGS...]: starts portshared in NS, waits for its API.
+# Sets DAEMON_PID, and T_TOKEN_FILE to the API token file it uses: the one
+# ARGS give with --token-file, else api.token beside DB.
 t_daemon() {
-	local ns=$1 http=$2 db=$3
+	local ns=$1 http=$2 db=$3 arg prev=""
 	shift 3
+	T_TOKEN_FILE=$(dirname "$db")/api.token
+	for arg in "$@"; do
+		[[ $prev == --token-file ]] && T_TOKEN_FILE=$arg
+		prev=$arg
+	done
 	t_spawn "$ns" "$PORTSHARED" --db "$db" --http "$http" --web "$root/web" "$@"
 	DAEMON_PID=$T_PID
 	t_wait_for 10 ip netns exec "$ns" curl -sf "http://$http/healthz"
 }
 
-# t_api NS METHOD URL [JSON]: prints "STATUS BODY".
+# t_api NS METHOD URL [JSON]: prints "STATUS BODY".  Sends the bearer
+# token from T_TOKEN_FILE (see t_daemon) once the daemon has written it.
 t_api() {
 	local ns=$1 method=$2 url=$3 body=${4:-}
 	local args=(-s -o "$t_tmp/body" -w '%{http_code}' -X "$method" --max-time 5)
 	if [[ -n $body ]]; then
 		args+=(-H 'Content-Type: application/json' --data "$body")
+	fi
+	if [[ -n ${T_TOKEN_FILE:-} && -r $T_TOKEN_FILE ]]; then
+		args+=(-H "Authorization: Bearer $(tr -d '[:space:]' <"$T_TOKEN_FILE")")
 	fi
 	local code
 	code=$(ip netns exec "$ns" curl "${args[@]}" "$url" || true)
