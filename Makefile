@@ -5,6 +5,7 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
 CC ?= cc
@@ -42,7 +43,7 @@ DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
 # Unit tests: test_<name> links these modules (the pure ones, plus store and
 # the table snapshot).
-UNIT_TESTS := pkt mapping mapjson store table routes auth metrics
+UNIT_TESTS := pkt mapping mapjson store table routes auth metrics priv
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
 test_mapjson_MODS := mapjson mapping
@@ -51,6 +52,7 @@ test_table_MODS := table
 test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping
 test_auth_MODS := auth
 test_metrics_MODS := metrics mapping
+test_priv_MODS := priv log
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
@@ -129,16 +131,26 @@ run: deps all
 		--queues $(RUN_QUEUES) --web web; rc=$$?; \
 		iptables/portshare-iptables uninstall; exit $$rc'
 
+# The unit and man pages name installed paths; sed points them at PREFIX.
 install: all
 	install -D -m 0755 $(BUILD)/portshared $(DESTDIR)$(PREFIX)/sbin/portshared
 	install -D -m 0755 iptables/portshare-iptables $(DESTDIR)$(PREFIX)/sbin/portshare-iptables
-	install -D -m 0644 systemd/portshared.service $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
-	install -D -m 0644 web/index.html $(DESTDIR)$(PREFIX)/share/portshare/web/index.html
-	install -D -m 0644 web/openapi.json $(DESTDIR)$(PREFIX)/share/portshare/web/openapi.json
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(PREFIX)/share/portshare/web $(DESTDIR)$(PREFIX)/share/portshare/sql
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/portshared.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/portshared.8 > $(DESTDIR)$(MANDIR)/man8/portshared.8
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/portshare-iptables.8 \
+		> $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service \
+		$(DESTDIR)$(MANDIR)/man8/portshared.8 $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
+	install -m 0644 web/index.html web/openapi.json $(DESTDIR)$(PREFIX)/share/portshare/web/
+	install -m 0644 $(sort $(wildcard sql/[0-9]*.sql)) $(DESTDIR)$(PREFIX)/share/portshare/sql/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/portshared $(DESTDIR)$(PREFIX)/sbin/portshare-iptables \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service \
+		$(DESTDIR)$(MANDIR)/man8/portshared.8 $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/portshare
 
 clean:

@@ -8,7 +8,7 @@ BUILD="gcc make pkg-config libc6-dev"
 LIBS="libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libsqlite3-dev \
 libmicrohttpd-dev libjansson-dev liburcu-dev libipset-dev libsystemd-dev check"
 RUNTIME="iptables ipset nftables iproute2 sqlite3"
-TESTS="curl python3 ethtool conntrack shellcheck procps openssl python3-prometheus-client"
+TESTS="curl python3 ethtool conntrack shellcheck procps openssl python3-prometheus-client systemd groff-base"
 
 missing=""
 for p in $BUILD $LIBS $RUNTIME $TESTS; do

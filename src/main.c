@@ -23,6 +23,7 @@
 #include "control.h"
 #include "log.h"
 #include "nfq.h"
+#include "priv.h"
 
 #ifndef PORTSHARE_WEBDIR
 #define PORTSHARE_WEBDIR "/usr/local/share/portshare/web"
@@ -301,6 +302,16 @@ int main(int argc, char **argv)
 		printf("portshared: configuration OK (%s, queues %u:%u, http %s)\n", o.db,
 		       o.nfq.first_queue, o.nfq.nqueues, o.http);
 		rc = 0;
+		goto out;
+	}
+	/*
+	 * From here on the daemon needs only CAP_NET_ADMIN (queues and ipsets),
+	 * and CAP_NET_BIND_SERVICE for an HTTP port below 1024.  Threads copy
+	 * the capabilities of the thread that creates them, so the drop comes
+	 * before the first one, a worker, starts.
+	 */
+	if (priv_drop(priv_needed(o.http), errbuf, sizeof(errbuf)) < 0) {
+		log_warnx("%s", errbuf);
 		goto out;
 	}
 	pool = nfq_start(&o.nfq, errbuf, sizeof(errbuf));
