@@ -117,7 +117,7 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz_%)
 	done
 
 deps:
-	$(Q)sh .ci/deps.sh
+	$(Q)bash .ci/deps.sh
 
 # The main job: rules in, daemon in the foreground, rules out on Ctrl-C.
 # The shell ignores SIGINT so that it survives to run the uninstall after
