@@ -11,7 +11,7 @@ BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	  -Wmissing-prototypes -Wformat=2 -MMD -MP -Isrc -I$(BUILD)
+	  -Wmissing-prototypes -Wformat=2 -MMD -MP -iquote src -iquote $(BUILD)
 # Warnings are errors in CI (which sets CI=true) or with WERROR=1.
 ifneq ($(WERROR)$(CI),)
 CFLAGS += -Werror
@@ -37,22 +37,32 @@ say =
 endif
 
 # Modules of the daemon, in the order data flows through them.
-DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets control metrics auth \
-	maproutes sysroutes routes api priv main
+DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets rowset status control \
+	config metrics auth maproutes sysroutes routes api priv main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
 # Unit tests: test_<name> links these modules (the pure ones, plus store and
 # the table snapshot).
-UNIT_TESTS := pkt mapping mapjson store table routes auth metrics priv
+UNIT_TESTS := pkt mapping mapjson store table routes auth metrics priv rowset config \
+	flow groups sched waitq
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
 test_mapjson_MODS := mapjson mapping
 test_store_MODS := store mapping
 test_table_MODS := table
-test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping
+test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping config
 test_auth_MODS := auth
 test_metrics_MODS := metrics mapping
 test_priv_MODS := priv log
+test_rowset_MODS := rowset resolver
+test_config_MODS := config mapping
+# Virtual port multiplexing (issue 4): the flow table, the group snapshot,
+# backend scheduling and the wait queue, unit-tested ahead of their wiring
+# into the packet path.
+test_flow_MODS := flow flowfile
+test_groups_MODS := groups sched
+test_sched_MODS := sched
+test_waitq_MODS := waitq
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
@@ -104,7 +114,7 @@ check: deps
 # header may change what they compile, hence the dependency on all of them.
 define fuzz_rule
 $(BUILD)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(or $$(fuzz_$(1)_SRCS),src/$(1).c) $$(wildcard src/*.h) | $(BUILD)
-	$$(call say,CLANG,$$@)clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	$$(call say,CLANG,$$@)clang -g -O1 -fsanitize=fuzzer,address,undefined -iquote src \
 		-o $$@ $$(filter %.c,$$^) $$(fuzz_$(1)_LIBS)
 endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
@@ -144,7 +154,7 @@ install: all
 		> $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service \
 		$(DESTDIR)$(MANDIR)/man8/portshared.8 $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
-	install -m 0644 web/index.html web/openapi.json $(DESTDIR)$(PREFIX)/share/portshare/web/
+	install -m 0644 $(filter-out web/doc,$(wildcard web/*)) $(DESTDIR)$(PREFIX)/share/portshare/web/
 	install -m 0644 $(sort $(wildcard sql/[0-9]*.sql)) $(DESTDIR)$(PREFIX)/share/portshare/sql/
 
 uninstall:

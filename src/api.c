@@ -3,25 +3,30 @@
  * built on libmicrohttpd.
  *
  * DESIGN
- * libmicrohttpd runs a pool of API_THREADS threads; every callback in this
- * file runs on one of them, each connection on one thread at a time.  The
- * callbacks share only struct api, which is read-only once api_start
- * returns, so nothing here needs a lock.  A request body is gathered across
- * calls of the access handler into the connection's struct api_request
- * (never more than ROUTES_BODY_MAX bytes), which the completion callback
- * frees.  With the body complete, routes.c's table picks the route; this
- * file answers what only HTTP knows (404 and 405 for unknown paths and
- * methods, static files) and otherwise hands a library-neutral
- * routes_request, headers and token included, to routes_run, which
- * decides authentication, limits and the answer.  api_send alone turns a
- * reply into HTTP, so status, headers and the error shape are decided in
- * one place.
+ * api_open runs on the main thread before the privilege drop: it binds
+ * the listening socket and reads the token and the TLS files, which may
+ * need privileges the daemon then gives up.  api_start hands the socket to
+ * libmicrohttpd, which runs a pool of API_THREADS threads; every callback
+ * in this file runs on one of them, each connection on one thread at a
+ * time.  The callbacks share only struct api, which is read-only once
+ * api_start returns, so nothing here needs a lock.
+ *
+ * A request is judged as soon as its headers are in, on the first call of
+ * the access handler: routes_begin decides the route, the method, the
+ * token and a declared Content-Length, and a request that fails any of
+ * them is answered at once, without reading its body.  Otherwise the body
+ * is gathered across calls into the connection's struct api_request (never
+ * more than the route's limit), which the completion callback frees, and
+ * routes_run answers once it is complete.  Paths outside the API are
+ * static files.  api_send alone turns a reply into HTTP, so status,
+ * headers and the error shape are decided in one place.
  *
  * Limits, so that no client can exhaust the daemon: at most
  * API_CONNECTION_LIMIT connections, API_PER_IP_LIMIT from one address, an
- * idle connection closed after API_TIMEOUT_SECONDS, bodies over
- * ROUTES_BODY_MAX refused (413) and read past without being kept, and
- * JSON deeper than MAPJSON_MAX_DEPTH refused before it is parsed.
+ * idle connection closed after API_TIMEOUT_SECONDS, bodies over the
+ * route's limit refused (413), and JSON deeper than MAPJSON_MAX_DEPTH
+ * refused before it is parsed.  A body that is refused is never kept; once
+ * more than the limit of it has been read past, the connection is closed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +51,7 @@
 #include "auth.h"
 #include "log.h"
 #include "routes.h"
+#include "util.h"
 
 #define API_CONNECTION_LIMIT 256
 #define API_PER_IP_LIMIT 64
@@ -54,22 +60,27 @@
 /* A certificate chain or key larger than this is not one. */
 #define API_PEM_MAX (1024 * 1024)
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 struct api {
 	struct MHD_Daemon *daemon;
 	struct control *ctl;
-	int webfd; /* the static files' directory, -1 when there is none */
+	int listenfd; /* bound by api_open; libmicrohttpd's once it started */
+	int webfd;    /* the static files' directory, -1 when there is none */
+	char listen[64];
+	char token_file[4096];
 	char token[AUTH_TOKEN_MAX];
 	char *tls_cert, *tls_key; /* PEM text; libmicrohttpd reads them at start */
 	size_t tls_key_len;
 };
 
-/* One per connection, created on the first call of the access handler. */
+/* One per request, created on the first call of the access handler. */
 struct api_request {
 	char *body;
 	size_t len, cap;
-	bool too_large;
+	size_t max;       /* the route's body limit */
+	size_t skipped;   /* bytes read and dropped */
+	bool too_large;   /* the body passes max: what is read is dropped */
+	bool answered;    /* answered from the headers: the body is dropped */
+	bool is_static;   /* a path outside the API: a file of the web directory */
 };
 
 /* ---- replies ---------------------------------------------------------- */
@@ -98,6 +109,7 @@ static enum MHD_Result api_send(struct api *api, struct MHD_Connection *conn,
 	r->text = NULL;
 	if (r->file != NULL && r->status == MHD_HTTP_OK)
 		return api_file(api, conn, r->file);
+	routes_reply_stamp(r, api->ctl);
 	if (text != NULL)
 		type = r->content_type != NULL ? r->content_type
 					       : "text/plain; charset=utf-8";
@@ -114,7 +126,6 @@ static enum MHD_Result api_send(struct api *api, struct MHD_Connection *conn,
 	} else {
 		/* A handler that built no body ran out of memory doing it. */
 		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		r->etag[0] = '\0';
 		r->location[0] = '\0';
 		resp = MHD_create_response_from_buffer(strlen(oom), oom,
 						       MHD_RESPMEM_PERSISTENT);
@@ -147,7 +158,7 @@ static enum MHD_Result api_send(struct api *api, struct MHD_Connection *conn,
  * anything else, including port 0.
  */
 static bool api_parse_listen(const char *s, struct sockaddr_storage *ss,
-			     uint16_t *port, char *errbuf, size_t errlen)
+			     char *errbuf, size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN];
 	const char *h = s, *colon;
@@ -175,19 +186,18 @@ static bool api_parse_listen(const char *s, struct sockaddr_storage *ss,
 		goto bad;
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	*port = (uint16_t)p;
 	if (v6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(*port);
+		sin6->sin6_port = htons((uint16_t)p);
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
 			goto bad;
 	} else {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons(*port);
+		sin->sin_port = htons((uint16_t)p);
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
 			goto bad;
 	}
@@ -255,6 +265,15 @@ static enum MHD_Result api_file(struct api *api, struct MHD_Connection *conn,
 	api_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, api_content_type(path));
 	api_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	api_header(resp, "X-Content-Type-Options", "nosniff");
+	/*
+	 * The dashboard loads nothing but its own files and talks only to
+	 * this origin; the policy makes the browser hold it to that, so even
+	 * markup slipped into the page could neither run a script nor send
+	 * data elsewhere.
+	 */
+	api_header(resp, "Content-Security-Policy",
+		   "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+		   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -309,11 +328,12 @@ static const char *api_header_value(struct MHD_Connection *conn,
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
-static enum MHD_Result api_dispatch(struct api *api, struct MHD_Connection *conn,
-				    const char *url, const char *method,
-				    const struct api_request *req)
+/* What routes.c sees of a request; body as gathered so far. */
+static struct routes_request api_routes_request(struct api *api,
+						struct MHD_Connection *conn,
+						const struct api_request *req)
 {
-	struct routes_request call = {
+	return (struct routes_request){
 		.ctl = api->ctl,
 		.body = req->body,
 		.body_len = req->len,
@@ -325,49 +345,85 @@ static enum MHD_Result api_dispatch(struct api *api, struct MHD_Connection *conn
 		.query = api_query,
 		.query_cls = conn,
 	};
+}
+
+/*
+ * The first call of the access handler: the headers are in, the body is
+ * not.  Answers at once what needs no body, so that a client is not kept
+ * uploading for nothing.
+ */
+static enum MHD_Result api_begin(struct api *api, struct MHD_Connection *conn,
+				 const char *url, const char *method,
+				 struct api_request *req)
+{
+	const char *cl = api_header_value(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct routes_request call;
 	struct routes_reply r = { 0 };
 	struct routes_match m;
+	uint64_t len;
 
-	if (!routes_find(method, url, &m) && m.allow[0] != '\0') {
-		memcpy(r.allow, m.allow, sizeof(r.allow));
-		routes_reply_error(&r, 405, "method_not_allowed", NULL,
-				   "%s is not allowed here; use %s", method,
-				   r.allow);
-	} else if (m.route == NULL && api_is_api_path(url)) {
-		routes_reply_error(&r, 404, "not_found", NULL, "no such route");
-	} else if (m.route == NULL && strcmp(method, "GET") != 0 &&
-		   strcmp(method, "HEAD") != 0) {
+	routes_find(method, url, &m);
+	req->max = m.body_max;
+	req->too_large = cl != NULL && !routes_parse_uint(cl, req->max, &len);
+	if (m.route == NULL && m.allow[0] == '\0' && !api_is_api_path(url)) {
+		req->is_static = true;
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			return MHD_YES;
 		snprintf(r.allow, sizeof(r.allow), "GET, HEAD");
 		routes_reply_error(&r, 405, "method_not_allowed", NULL,
 				   "static files only answer GET and HEAD");
-	} else if (m.route == NULL) {
-		return api_static(api, conn, url);
 	} else {
-		routes_run(&m, &call, &r);
+		call = api_routes_request(api, conn, req);
+		if (routes_begin(&m, method, &call, &r))
+			return MHD_YES;
 	}
+	req->answered = true;
 	return api_send(api, conn, &r);
 }
 
-/* Keeps at most ROUTES_BODY_MAX bytes; the rest is read and dropped. */
+/* The body is complete: answers the request. */
+static enum MHD_Result api_dispatch(struct api *api, struct MHD_Connection *conn,
+				    const char *url, const char *method,
+				    const struct api_request *req)
+{
+	struct routes_request call = api_routes_request(api, conn, req);
+	struct routes_reply r = { 0 };
+	struct routes_match m;
+
+	if (req->is_static)
+		return api_static(api, conn, url);
+	routes_find(method, url, &m);
+	routes_run(&m, &call, &r);
+	return api_send(api, conn, &r);
+}
+
+/*
+ * Keeps the body up to the route's limit.  Past it, and for a request
+ * already answered, it only counts what it drops.
+ */
 static void api_request_append(struct api_request *req, const char *data,
 			       size_t size)
 {
 	size_t cap = req->cap;
 	char *body;
 
-	if (req->too_large || size > ROUTES_BODY_MAX - req->len) {
+	if (!req->answered && !req->is_static && !req->too_large &&
+	    size > req->max - req->len)
 		req->too_large = true;
+	if (req->answered || req->is_static || req->too_large) {
+		req->skipped += size;
 		return;
 	}
 	while (cap < req->len + size)
 		cap = cap != 0 ? cap * 2 : 1024;
-	if (cap > ROUTES_BODY_MAX)
-		cap = ROUTES_BODY_MAX;
+	if (cap > req->max)
+		cap = req->max;
 	if (cap != req->cap) {
 		body = realloc(req->body, cap);
 		if (body == NULL) {
 			/* Refusing the body is the only answer that needs no memory. */
 			req->too_large = true;
+			req->skipped += size;
 			return;
 		}
 		req->body = body;
@@ -384,8 +440,6 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn,
 {
 	struct api *api = cls;
 	struct api_request *req = *con_cls;
-	const char *cl;
-	uint64_t len;
 
 	(void)version;
 	if (req == NULL) {
@@ -393,27 +447,20 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn,
 		if (req == NULL)
 			return MHD_NO;
 		*con_cls = req;
-		/*
-		 * A declared length over the cap is refused before the body
-		 * is read, so the client is not kept uploading for nothing.
-		 */
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && !routes_parse_uint(cl, ROUTES_BODY_MAX, &len)) {
-			struct routes_reply r = { 0 };
-
-			routes_reply_error(&r, 413, "body_too_large", NULL,
-					   "the request body exceeds %d bytes",
-					   ROUTES_BODY_MAX);
-			return api_send(api, conn, &r);
-		}
-		return MHD_YES;
+		return api_begin(api, conn, url, method, req);
 	}
 	if (*upload_data_size != 0) {
 		api_request_append(req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		return MHD_YES;
+		/*
+		 * A body that is only dropped is read no longer than its limit
+		 * again: closing the connection ends an upload that would
+		 * otherwise keep a thread busy for nothing.
+		 */
+		return req->skipped > req->max ? MHD_NO : MHD_YES;
 	}
+	if (req->answered)
+		return MHD_YES;
 	return api_dispatch(api, conn, url, method, req);
 }
 
@@ -539,13 +586,13 @@ static int api_load_tls(struct api *api, const struct api_config *cfg,
 static int api_load_token(struct api *api, const struct api_config *cfg,
 			  bool check_only, char *errbuf, size_t errlen)
 {
-	char path[4096];
+	char *path = api->token_file;
+	size_t len = sizeof(api->token_file);
 	bool created;
 	struct stat sb;
 
-	if (cfg->token_file != NULL)
-		snprintf(path, sizeof(path), "%s", cfg->token_file);
-	else if (!auth_default_path(cfg->db, path, sizeof(path))) {
+	if (cfg->token_file != NULL ? (size_t)snprintf(path, len, "%s", cfg->token_file) >= len
+				    : !auth_default_path(cfg->db, path, len)) {
 		snprintf(errbuf, errlen, "the token file path is too long");
 		return -1;
 	}
@@ -558,9 +605,39 @@ static int api_load_token(struct api *api, const struct api_config *cfg,
 	return 0;
 }
 
+/*
+ * Binds and listens on ss: the socket libmicrohttpd is then given.  A
+ * restart finds the port free at once (SO_REUSEADDR), and an IPv6 address
+ * also takes IPv4 when it is the wildcard.  Returns 0, or -1 with errbuf
+ * filled.
+ */
+static int api_listen(struct api *api, const struct sockaddr_storage *ss,
+		      char *errbuf, size_t errlen)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	int one = 1, zero = 0;
+
+	api->listenfd = socket(ss->ss_family,
+			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (api->listenfd < 0 ||
+	    setsockopt(api->listenfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(api->listenfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) ||
+	    bind(api->listenfd, (const struct sockaddr *)ss, len) < 0 ||
+	    listen(api->listenfd, SOMAXCONN) < 0) {
+		snprintf(errbuf, errlen, "cannot listen on %s: %s", api->listen,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Frees whatever api holds; api may be half set up. */
 static void api_free(struct api *api)
 {
+	if (api->listenfd >= 0)
+		close(api->listenfd);
 	if (api->webfd >= 0)
 		close(api->webfd);
 	free(api->tls_cert);
@@ -570,23 +647,25 @@ static void api_free(struct api *api)
 }
 
 /*
- * Sets up everything api_start needs short of listening.  Returns api, or
- * NULL with errbuf filled.
+ * Sets up everything api_start needs, listening included unless
+ * check_only.  Returns api, or NULL with errbuf filled.
  */
 static struct api *api_prepare(const struct api_config *cfg, bool check_only,
-			       struct sockaddr_storage *ss, uint16_t *port,
 			       char *errbuf, size_t errlen)
 {
+	struct sockaddr_storage ss;
 	struct api *api;
 
-	if (!api_parse_listen(cfg->listen, ss, port, errbuf, errlen))
+	if (!api_parse_listen(cfg->listen, &ss, errbuf, errlen))
 		return NULL;
 	api = calloc(1, sizeof(*api));
 	if (api == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
+	api->listenfd = -1;
 	api->webfd = -1;
+	snprintf(api->listen, sizeof(api->listen), "%s", cfg->listen);
 	if (cfg->webdir != NULL) {
 		api->webfd = open(cfg->webdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (api->webfd < 0) {
@@ -596,7 +675,8 @@ static struct api *api_prepare(const struct api_config *cfg, bool check_only,
 		}
 	}
 	if (api_load_token(api, cfg, check_only, errbuf, errlen) < 0 ||
-	    api_load_tls(api, cfg, errbuf, errlen) < 0)
+	    api_load_tls(api, cfg, errbuf, errlen) < 0 ||
+	    (!check_only && api_listen(api, &ss, errbuf, errlen) < 0))
 		goto err;
 	return api;
 err:
@@ -606,19 +686,25 @@ err:
 
 bool api_check(const struct api_config *cfg, char *errbuf, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	struct api *api;
-	uint16_t port;
+	struct api *api = api_prepare(cfg, true, errbuf, errlen);
 
-	api = api_prepare(cfg, true, &ss, &port, errbuf, errlen);
 	if (api == NULL)
 		return false;
 	api_free(api);
 	return true;
 }
 
-struct api *api_start(const struct api_config *cfg, struct control *ctl,
-		      char *errbuf, size_t errlen)
+struct api *api_open(const struct api_config *cfg, char *errbuf, size_t errlen)
+{
+	return api_prepare(cfg, false, errbuf, errlen);
+}
+
+const char *api_token_file(const struct api *api)
+{
+	return api->token_file;
+}
+
+int api_start(struct api *api, struct control *ctl, char *errbuf, size_t errlen)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem tls[] = {
@@ -626,16 +712,8 @@ struct api *api_start(const struct api_config *cfg, struct control *ctl,
 		{ MHD_OPTION_END, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	struct sockaddr_storage ss;
-	struct api *api;
-	uint16_t port;
 
-	api = api_prepare(cfg, false, &ss, &port, errbuf, errlen);
-	if (api == NULL)
-		return NULL;
 	api->ctl = ctl;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_DUAL_STACK;
 	if (api->tls_cert != NULL) {
 		flags |= MHD_USE_TLS;
 		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
@@ -643,9 +721,9 @@ struct api *api_start(const struct api_config *cfg, struct control *ctl,
 		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
 						  api->tls_cert };
 	}
-	api->daemon = MHD_start_daemon(flags, port, NULL, NULL, api_access, api,
+	api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, api_access, api,
 		MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)api->listenfd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_CONNECTION_LIMIT,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_PER_IP_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_TIMEOUT_SECONDS,
@@ -659,13 +737,17 @@ struct api *api_start(const struct api_config *cfg, struct control *ctl,
 		/* Empty (just its end) unless TLS was asked for. */
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
+	/*
+	 * libmicrohttpd owns the socket from here on: it closes it when it
+	 * stops, and also when it fails to start.
+	 */
+	api->listenfd = -1;
 	if (api->daemon == NULL) {
 		snprintf(errbuf, errlen, "cannot serve HTTP%s on %s (see the log for why)",
-			 api->tls_cert != NULL ? "S" : "", cfg->listen);
-		api_free(api);
-		return NULL;
+			 api->tls_cert != NULL ? "S" : "", api->listen);
+		return -1;
 	}
-	return api;
+	return 0;
 }
 
 void api_stop(struct api *api)

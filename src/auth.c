@@ -1,14 +1,16 @@
 /*
  * auth: the API's bearer token (see auth.h).  Only auth_load and its
- * helpers touch the file system; everything a request goes through is
- * pure.
+ * helpers touch the file system; everything a request goes through, and
+ * the parsing of a token file's content, is pure.
  */
+#define _GNU_SOURCE /* mkostemp */
 #include "auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -112,6 +114,51 @@ bool auth_default_path(const char *db_path, char *out, size_t outlen)
 
 /* ---- the token file --------------------------------------------------- */
 
+_Static_assert(AUTH_TOKEN_MIN == 16 && AUTH_TOKEN_MAX == 257,
+	       "auth_token_parse's message names these limits");
+
+bool auth_token_parse(const char *buf, size_t len, char token[AUTH_TOKEN_MAX],
+		      const char **why)
+{
+	size_t n = 0;
+
+	while (len > 0 && memchr(" \t\r\n", buf[len - 1], 4) != NULL)
+		len--;
+	if (len == 0) {
+		*why = "is empty, as a crash while an older portshared first wrote "
+		       "it could leave it; delete it to have a new token made";
+		return false;
+	}
+	while (n < len && auth_token68_char(buf[n]))
+		n++;
+	while (n > 0 && n < len && buf[n] == '=')
+		n++;
+	if (n != len || len < AUTH_TOKEN_MIN || len >= AUTH_TOKEN_MAX) {
+		*why = "must hold one token of 16 to 256 characters "
+		       "(letters, digits, - . _ ~ + /)";
+		return false;
+	}
+	memcpy(token, buf, len);
+	token[len] = '\0';
+	return true;
+}
+
+bool auth_paths(const char *path, char *out, size_t outlen, char *tmp,
+		size_t tmplen)
+{
+	const char *slash = strrchr(path, '/');
+	int n, t;
+
+	if (slash == NULL)
+		n = snprintf(out, outlen, ".");
+	else if (slash == path)
+		n = snprintf(out, outlen, "/");
+	else
+		n = snprintf(out, outlen, "%.*s", (int)(slash - path), path);
+	t = snprintf(tmp, tmplen, "%s.new-XXXXXX", path);
+	return n >= 0 && (size_t)n < outlen && t >= 0 && (size_t)t < tmplen;
+}
+
 /* Writes all of buf; returns 0 or -1 with errno set. */
 static int auth_write_all(int fd, const char *buf, size_t len)
 {
@@ -128,46 +175,86 @@ static int auth_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/*
- * Creates path with a new random token.  Returns 0, or -1 with errno set
- * (EEXIST when another process created the file first) and errbuf filled.
- */
-static int auth_create(const char *path, char token[AUTH_TOKEN_MAX],
-		       char *errbuf, size_t errlen)
+/* Fills line with a new token in hex and a newline.  Returns 0 or -1. */
+static int auth_new_token(char line[2 * AUTH_RANDOM_BYTES + 2])
 {
 	unsigned char rnd[AUTH_RANDOM_BYTES];
-	char line[2 * AUTH_RANDOM_BYTES + 2];
 	size_t got = 0;
-	int fd = -1, saved, ret = -1;
 
 	while (got < sizeof(rnd)) {
 		ssize_t n = getrandom(rnd + got, sizeof(rnd) - got, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			snprintf(errbuf, errlen, "getrandom: %s", strerror(errno));
-			goto out;
-		}
+		if (n < 0)
+			return -1;
 		got += (size_t)n;
 	}
 	auth_hex(rnd, sizeof(rnd), line);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	memcpy(line + 2 * AUTH_RANDOM_BYTES, "\n", 2);
+	explicit_bzero(rnd, sizeof(rnd));
+	return 0;
+}
+
+/* Makes a new directory entry in dir durable.  Returns 0 or -1 with errno set. */
+static int auth_sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret, saved;
+
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+/*
+ * Creates path with a new random token (see auth_load for how).  Returns
+ * 0, or -1 with errno set (EEXIST when another process created the file
+ * first) and errbuf filled.
+ */
+static int auth_create(const char *path, char token[AUTH_TOKEN_MAX],
+		       char *errbuf, size_t errlen)
+{
+	char line[2 * AUTH_RANDOM_BYTES + 2];
+	char dir[4096], tmp[4096 + 16];
+	int fd = -1, saved, ret = -1;
+
+	if (!auth_paths(path, dir, sizeof(dir), tmp, sizeof(tmp))) {
+		errno = ENAMETOOLONG;
+		snprintf(errbuf, errlen, "token file path %s is too long", path);
+		goto out;
+	}
+	if (auth_new_token(line) < 0) {
+		snprintf(errbuf, errlen, "getrandom: %s", strerror(errno));
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(errbuf, errlen, "cannot create token file %s: %s", path,
 			 strerror(errno));
 		goto out;
 	}
-	memcpy(line + 2 * AUTH_RANDOM_BYTES, "\n", 2);
 	/* The umask may only take bits away; fchmod makes the mode exact. */
 	if (fchmod(fd, 0600) < 0 ||
 	    auth_write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0) {
-		saved = errno;
-		snprintf(errbuf, errlen, "cannot write token file %s: %s", path,
-			 strerror(saved));
-		/* A half-written token must not be found by the next start. */
-		unlink(path);
-		errno = saved;
+		snprintf(errbuf, errlen, "cannot write token file %s: %s", tmp,
+			 strerror(errno));
+		goto out;
+	}
+	/* link, unlike rename, never replaces a token another process made. */
+	if (link(tmp, path) < 0) {
+		snprintf(errbuf, errlen, "cannot create token file %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	unlink(tmp);
+	tmp[0] = '\0';
+	if (auth_sync_dir(dir) < 0) {
+		snprintf(errbuf, errlen, "cannot sync directory %s of the new token "
+			 "file: %s", dir, strerror(errno));
 		goto out;
 	}
 	memcpy(token, line, 2 * AUTH_RANDOM_BYTES);
@@ -175,9 +262,11 @@ static int auth_create(const char *path, char token[AUTH_TOKEN_MAX],
 	ret = 0;
 out:
 	saved = errno;
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
-	explicit_bzero(rnd, sizeof(rnd));
+		if (tmp[0] != '\0')
+			unlink(tmp);
+	}
 	explicit_bzero(line, sizeof(line));
 	errno = saved;
 	return ret;
@@ -188,7 +277,8 @@ static int auth_read(int fd, const char *path, char token[AUTH_TOKEN_MAX],
 		     char *errbuf, size_t errlen)
 {
 	char buf[AUTH_TOKEN_MAX + 8];
-	size_t len = 0, n;
+	const char *why;
+	size_t len = 0;
 	struct stat sb;
 	int ret = -1;
 
@@ -207,8 +297,8 @@ static int auth_read(int fd, const char *path, char token[AUTH_TOKEN_MAX],
 			 path, (unsigned)(sb.st_mode & 07777));
 		goto out;
 	}
-	while (len < sizeof(buf) - 1) {
-		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+	while (len < sizeof(buf)) {
+		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -221,18 +311,10 @@ static int auth_read(int fd, const char *path, char token[AUTH_TOKEN_MAX],
 			break;
 		len += (size_t)r;
 	}
-	buf[len] = '\0';
-	while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
-		buf[--len] = '\0';
-	n = auth_token68_len(buf);
-	if (n != len || len < AUTH_TOKEN_MIN || len >= AUTH_TOKEN_MAX) {
-		snprintf(errbuf, errlen,
-			 "token file %s must hold one token of %d to %d characters "
-			 "(letters, digits, - . _ ~ + /)",
-			 path, AUTH_TOKEN_MIN, AUTH_TOKEN_MAX - 1);
+	if (!auth_token_parse(buf, len, token, &why)) {
+		snprintf(errbuf, errlen, "token file %s %s", path, why);
 		goto out;
 	}
-	memcpy(token, buf, len + 1);
 	ret = 0;
 out:
 	explicit_bzero(buf, sizeof(buf));

@@ -19,14 +19,35 @@
 
 /*
  * Reads the token from path into token.  When path does not exist, creates
- * it (O_EXCL, mode 0600 whatever the umask) holding AUTH_RANDOM_BYTES from
- * getrandom in hex, and sets *created.  A file that is not a regular file,
- * that group or others may access, or whose content is not one token of
+ * it with a token of AUTH_RANDOM_BYTES from getrandom, in hex, and sets
+ * *created.  The creation survives a crash at any point: the token is
+ * written to a temporary file beside path (mode 0600 whatever the umask)
+ * and synced, then linked to path, which therefore either does not exist
+ * or holds a whole token; when another process linked it first, its token
+ * is read instead.  A file that is not a regular file, that group or
+ * others may access, that is empty, or whose content is not one token of
  * AUTH_TOKEN_MIN..AUTH_TOKEN_MAX-1 token68 characters (a trailing newline
  * is allowed) is refused.  Returns 0, or -1 with errbuf filled.
  */
 int auth_load(const char *path, char token[AUTH_TOKEN_MAX], bool *created,
 	      char *errbuf, size_t errlen);
+
+/*
+ * Finds the token in the len bytes of a token file's content (blanks and
+ * newlines around it are allowed) and copies it into token.  Returns
+ * true, or false with *why saying what is wrong ("is empty", or the rule
+ * the content breaks).  Pure.
+ */
+bool auth_token_parse(const char *buf, size_t len, char token[AUTH_TOKEN_MAX],
+		      const char **why);
+
+/*
+ * Writes the directory of path ("." for a bare name) into out, and the
+ * mkstemp template of a temporary file beside path into tmp.  Returns
+ * false when either does not fit.  Pure.
+ */
+bool auth_paths(const char *path, char *out, size_t outlen, char *tmp,
+		size_t tmplen);
 
 /*
  * Writes the default token file path, api.token in the directory of

@@ -1,23 +1,25 @@
 /*
  * control: the control plane (see control.h).
  *
- * DESIGN.  Two kinds of threads call in here: the HTTP server's thread
+ * DESIGN.  Two kinds of threads call in here: the HTTP server's threads
  * (every API request) and the control plane's own resolver thread, which
  * re-resolves domain names periodically.  Both take ctl->lock for every
  * change, so writes are serialised and each one is: validate against the
- * whole table -> write sqlite -> update the in-memory rows -> build and
- * publish a new snapshot -> sync the kernel ipsets.  The snapshot is published
- * before the ipsets change so that the workers know a mapping by the time the
- * kernel starts queueing its packets.  DNS lookups run outside the lock.
- * A write's If-Match precondition is checked under the lock, next to the
- * write, so no other write can slip in between.
+ * whole table -> write sqlite -> update the in-memory rows (rowset.h, kept
+ * in id order) -> build and publish a new snapshot -> sync the kernel
+ * ipsets.  The snapshot is published before the ipsets change so that the
+ * workers know a mapping by the time the kernel starts queueing its
+ * packets.  DNS lookups run outside the lock: a single write resolves its
+ * name before taking it, and an import hands its new names to the resolver
+ * thread (resolve_now, then the kick), so that no HTTP thread waits on
+ * many lookups.  A write's If-Match precondition is checked under the
+ * lock, next to the write, so no other write can slip in between.
  *
- * The main thread calls control_tick once a second to sample the queue
- * counters for packet rates.  The samples have a lock of their own
- * (rate_lock), so the main loop, which also feeds the systemd watchdog,
- * never waits behind a table write.
+ * The queue counters and their rates are the status module's, which
+ * has its own lock: control_tick, on the main thread, never waits behind
+ * a table write.  Whole-table documents are checked by the config module
+ * before control_table_replace stores them.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -25,22 +27,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "control.h"
 #include "log.h"
-#include "nfq.h"
 #include "resolver.h"
+#include "rowset.h"
 #include "sets.h"
+#include "status.h"
 #include "store.h"
 #include "table.h"
-
-/* The live state that goes with each stored row. */
-struct control_live {
-	struct table_counters *counters;
-	struct resolver_result res; /* literals are stored here too, as one address */
-};
 
 struct control {
 	pthread_mutex_t lock;
@@ -51,20 +47,16 @@ struct control {
 	unsigned resolve_interval;
 	struct store *store;
 	struct sets *sets;
-	struct nfq_pool *pool;
-	struct mapping *rows;      /* ordered by id, mirrors the store */
-	struct control_live *live; /* parallel to rows */
-	size_t nrows, cap;
+	struct status *status;     /* the queues' counters, once control_start ran */
+	struct rowset set;         /* the table as stored, with its live state */
+	/*
+	 * Changed only under the lock, but atomically, so that
+	 * control_version can read it without the lock.
+	 */
 	uint64_t version;
 	int64_t started;
 	bool dirty;                /* stored changes the kernel has not got yet */
-
-	/* Packet rates: the last control_tick sample, under rate_lock. */
-	pthread_mutex_t rate_lock;
-	struct timespec rate_at;   /* CLOCK_MONOTONIC time of the sample */
-	size_t rate_n;             /* queues sampled, 0 before the first sample */
-	uint64_t rate_packets[CONTROL_MAX_QUEUES];
-	double rate_pps[CONTROL_MAX_QUEUES];
+	bool resolve_now;          /* names wait for the resolver: look up at once */
 };
 
 /* How soon the resolver thread retries a change that did not go live. */
@@ -80,14 +72,10 @@ static int control_fail(struct mapping_error *err, int status, const char *code,
 /* Fills res for m: a literal is its own single address, a name is looked up. */
 static void control_resolve(const struct mapping *m, struct resolver_result *res)
 {
-	if (m->family == 0) {
+	if (m->family == 0)
 		resolver_lookup(m->address, res);
-		return;
-	}
-	memset(res, 0, sizeof(*res));
-	res->naddrs = 1;
-	res->family[0] = (uint8_t)m->family;
-	inet_pton(m->family, m->address, res->addr[0]);
+	else
+		rowset_literal(m, res);
 }
 
 enum { CONTROL_UNPUBLISHED = -1, CONTROL_UNSYNCED = -2 };
@@ -110,19 +98,17 @@ static bool control_cond_ok(const struct control *ctl,
 			    "does not name; read it again", ctl->version);
 }
 
+/* A new table version; called with the lock held. */
+static void control_bump(struct control *ctl)
+{
+	__atomic_add_fetch(&ctl->version, 1, __ATOMIC_RELAXED);
+}
+
 /* Tells the caller the version its write produced; called with the lock held. */
 static void control_cond_done(const struct control *ctl, struct control_cond *cond)
 {
 	if (cond != NULL)
 		cond->version = ctl->version;
-}
-
-static ssize_t control_find(const struct control *ctl, int64_t id)
-{
-	for (size_t i = 0; i < ctl->nrows; i++)
-		if (ctl->rows[i].id == id)
-			return (ssize_t)i;
-	return -1;
 }
 
 /*
@@ -142,14 +128,14 @@ static int control_apply(struct control *ctl)
 	int rc = 0;
 
 	ctl->dirty = true;
-	rules = calloc(ctl->nrows * RESOLVER_MAX + 1, sizeof(*rules));
+	rules = calloc(ctl->set.n * RESOLVER_MAX + 1, sizeof(*rules));
 	if (!rules) {
 		log_warnx("cannot build the table snapshot: out of memory");
 		return CONTROL_UNPUBLISHED;
 	}
-	for (size_t i = 0; i < ctl->nrows; i++) {
-		const struct mapping *m = &ctl->rows[i];
-		const struct resolver_result *res = &ctl->live[i].res;
+	for (size_t i = 0; i < ctl->set.n; i++) {
+		const struct mapping *m = &ctl->set.rows[i];
+		const struct resolver_result *res = &ctl->set.live[i].res;
 
 		if (!m->enabled)
 			continue;
@@ -161,7 +147,7 @@ static int control_apply(struct control *ctl)
 			memcpy(r->addr, res->addr[a], 16);
 			r->shared_port = (uint16_t)m->shared_port;
 			r->assigned_port = (uint16_t)m->assigned_port;
-			r->counters = ctl->live[i].counters;
+			r->counters = ctl->set.live[i].counters;
 		}
 	}
 	t = table_build(rules, n, &shadowed);
@@ -205,13 +191,14 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 			     bool use_sets, char *errbuf, size_t errlen)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
+	struct mapping *rows;
+	size_t n;
 
 	if (!ctl) {
 		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&ctl->lock, NULL);
-	pthread_mutex_init(&ctl->rate_lock, NULL);
 	pthread_cond_init(&ctl->kick, NULL);
 	ctl->resolve_interval = resolve_interval;
 	ctl->started = time(NULL);
@@ -224,30 +211,25 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 	ctl->store = store_open(db_path, errbuf, errlen);
 	if (!ctl->store)
 		goto err;
-	if (store_mapping_list(ctl->store, &ctl->rows, &ctl->nrows, errbuf, errlen) < 0)
+	if (store_mapping_list(ctl->store, &rows, &n, errbuf, errlen) < 0)
 		goto err;
-	ctl->cap = ctl->nrows;
-	ctl->live = calloc(ctl->nrows + 1, sizeof(*ctl->live));
-	if (!ctl->live) {
+	if (rowset_load(&ctl->set, rows, n) < 0) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto err;
 	}
-	for (size_t i = 0; i < ctl->nrows; i++) {
-		ctl->live[i].counters = calloc(1, sizeof(struct table_counters));
-		if (!ctl->live[i].counters) {
-			snprintf(errbuf, errlen, "out of memory");
-			goto err;
-		}
+	for (size_t i = 0; i < n; i++) {
+		struct resolver_result *res = &ctl->set.live[i].res;
+
 		/*
 		 * Names are resolved before the first snapshot, even though DNS
 		 * may be slow: after a restart, established connections to a
 		 * name's addresses must find their mapping at once.
 		 */
-		control_resolve(&ctl->rows[i], &ctl->live[i].res);
-		if (ctl->live[i].res.naddrs == 0)
+		control_resolve(&ctl->set.rows[i], res);
+		if (res->naddrs == 0)
 			log_warnx("mapping %lld: %s does not resolve: %s",
-				  (long long)ctl->rows[i].id, ctl->rows[i].address,
-				  ctl->live[i].res.error);
+				  (long long)ctl->set.rows[i].id, ctl->set.rows[i].address,
+				  res->error);
 	}
 	if (use_sets) {
 		ctl->sets = sets_open(errbuf, errlen);
@@ -266,7 +248,13 @@ err:
 
 int control_start(struct control *ctl, struct nfq_pool *pool)
 {
-	ctl->pool = pool;
+	if (pool != NULL) {
+		ctl->status = status_new(pool);
+		if (ctl->status == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
 	errno = pthread_create(&ctl->resolver, NULL, control_resolver_run, ctl);
 	if (errno)
 		return -1;
@@ -285,15 +273,12 @@ void control_close(struct control *ctl)
 	if (ctl->resolver_started)
 		pthread_join(ctl->resolver, NULL);
 	table_publish(NULL);
-	for (size_t i = 0; ctl->live && i < ctl->nrows; i++)
-		free(ctl->live[i].counters);
-	free(ctl->live);
-	free(ctl->rows);
+	rowset_free(&ctl->set, true);
 	sets_close(ctl->sets);
+	status_free(ctl->status);
 	if (ctl->store)
 		store_close(ctl->store);
 	pthread_cond_destroy(&ctl->kick);
-	pthread_mutex_destroy(&ctl->rate_lock);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }
@@ -315,7 +300,12 @@ static void *control_resolver_run(void *arg)
 		size_t n = 0;
 		bool changed = false;
 
-		if (!first) {
+		/*
+		 * An import that brought new names asks for a round at once
+		 * (resolve_now); the flag, unlike the signal alone, is not
+		 * lost when it comes while this thread is busy looking up.
+		 */
+		if (!first && !ctl->resolve_now) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += ctl->dirty ? CONTROL_RETRY_SECONDS : ctl->resolve_interval;
 			pthread_cond_timedwait(&ctl->kick, &ctl->lock, &until);
@@ -325,42 +315,45 @@ static void *control_resolver_run(void *arg)
 				log_info("the stored table is live again");
 		}
 		first = false;
-		names = calloc(ctl->nrows + 1, sizeof(*names));
-		res = calloc(ctl->nrows + 1, sizeof(*res));
+		ctl->resolve_now = false;
+		names = calloc(ctl->set.n + 1, sizeof(*names));
+		res = calloc(ctl->set.n + 1, sizeof(*res));
 		if (!names || !res)
 			goto next;
-		for (size_t i = 0; i < ctl->nrows; i++)
-			if (ctl->rows[i].family == 0)
-				memcpy(names[n++], ctl->rows[i].address, MAPPING_ADDRESS_MAX);
+		for (size_t i = 0; i < ctl->set.n; i++)
+			if (ctl->set.rows[i].family == 0)
+				memcpy(names[n++], ctl->set.rows[i].address, MAPPING_ADDRESS_MAX);
 		pthread_mutex_unlock(&ctl->lock);
 		for (size_t i = 0; i < n; i++)
 			resolver_lookup(names[i], &res[i]);
 		pthread_mutex_lock(&ctl->lock);
 		/* Rows may have changed meanwhile: match by name, not by index. */
-		for (size_t i = 0; i < ctl->nrows; i++) {
+		for (size_t i = 0; i < ctl->set.n; i++) {
+			struct resolver_result *cur = &ctl->set.live[i].res;
+
 			for (size_t j = 0; j < n; j++) {
-				if (ctl->rows[i].family != 0 ||
-				    strcmp(ctl->rows[i].address, names[j]) != 0)
+				if (ctl->set.rows[i].family != 0 ||
+				    strcmp(ctl->set.rows[i].address, names[j]) != 0)
 					continue;
 				/*
 				 * A temporary DNS failure keeps the last good
 				 * addresses: dropping them would cut traffic off
 				 * for a whole interval because of one lost reply.
 				 */
-				if (res[j].temporary && ctl->live[i].res.naddrs > 0)
+				if (res[j].temporary && cur->naddrs > 0)
 					break;
-				if (!resolver_same(&ctl->live[i].res, &res[j])) {
+				if (!resolver_same(cur, &res[j])) {
 					if (res[j].naddrs == 0)
 						log_warnx("mapping %lld: %s does not resolve: %s",
-							  (long long)ctl->rows[i].id, names[j], res[j].error);
-					ctl->live[i].res = res[j];
+							  (long long)ctl->set.rows[i].id, names[j], res[j].error);
+					*cur = res[j];
 					changed = true;
 				}
 				break;
 			}
 		}
 		if (changed) {
-			ctl->version++;
+			control_bump(ctl);
 			control_apply(ctl);
 		}
 next:
@@ -371,40 +364,20 @@ next:
 	return NULL;
 }
 
-static void control_view(const struct control *ctl, size_t i,
-			 struct control_mapping *out)
-{
-	const struct control_live *l = &ctl->live[i];
-	const struct table_counters *c = l->counters;
-
-	memset(out, 0, sizeof(*out));
-	out->m = ctl->rows[i];
-	out->packets_in = __atomic_load_n(&c->packets_in, __ATOMIC_RELAXED);
-	out->bytes_in = __atomic_load_n(&c->bytes_in, __ATOMIC_RELAXED);
-	out->packets_out = __atomic_load_n(&c->packets_out, __ATOMIC_RELAXED);
-	out->bytes_out = __atomic_load_n(&c->bytes_out, __ATOMIC_RELAXED);
-	out->last_hit = __atomic_load_n(&c->last_hit, __ATOMIC_RELAXED);
-	out->resolved = l->res.naddrs > 0;
-	snprintf(out->resolve_error, sizeof(out->resolve_error), "%s", l->res.error);
-	out->naddrs = l->res.naddrs;
-	for (size_t a = 0; a < l->res.naddrs && a < CONTROL_MAX_ADDRS; a++)
-		resolver_format(&l->res, a, out->addrs[a], sizeof(out->addrs[a]));
-}
-
 int control_mapping_list(struct control *ctl, struct control_mapping **rows,
 			 size_t *n, uint64_t *version, struct mapping_error *err)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&ctl->lock);
-	*rows = calloc(ctl->nrows + 1, sizeof(**rows));
+	*rows = calloc(ctl->set.n + 1, sizeof(**rows));
 	if (!*rows) {
 		rc = control_fail(err, 500, "internal", "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < ctl->nrows; i++)
-		control_view(ctl, i, &(*rows)[i]);
-	*n = ctl->nrows;
+	for (size_t i = 0; i < ctl->set.n; i++)
+		rowset_view(&ctl->set, i, &(*rows)[i]);
+	*n = ctl->set.n;
 	if (version != NULL)
 		*version = ctl->version;
 out:
@@ -420,38 +393,17 @@ int control_mapping_get(struct control *ctl, int64_t id,
 	int rc = 0;
 
 	pthread_mutex_lock(&ctl->lock);
-	i = control_find(ctl, id);
+	i = rowset_find(&ctl->set, id);
 	if (i < 0) {
 		mapping_fail(err, 404, "not_found", "", "no mapping with id %lld", (long long)id);
 		rc = -1;
 	} else {
-		control_view(ctl, (size_t)i, out);
+		rowset_view(&ctl->set, (size_t)i, out);
 		if (version != NULL)
 			*version = ctl->version;
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;
-}
-
-/* Grows the row arrays by one slot; returns 0 or -1. */
-static int control_reserve(struct control *ctl)
-{
-	size_t cap = ctl->cap ? ctl->cap * 2 : 16;
-	struct mapping *rows;
-	struct control_live *live;
-
-	if (ctl->nrows < ctl->cap)
-		return 0;
-	rows = realloc(ctl->rows, cap * sizeof(*rows));
-	if (!rows)
-		return -1;
-	ctl->rows = rows;
-	live = realloc(ctl->live, cap * sizeof(*live));
-	if (!live)
-		return -1;
-	ctl->live = live;
-	ctl->cap = cap;
-	return 0;
 }
 
 int control_mapping_create(struct control *ctl, struct mapping *m,
@@ -467,10 +419,10 @@ int control_mapping_create(struct control *ctl, struct mapping *m,
 	control_resolve(m, &res);
 	pthread_mutex_lock(&ctl->lock);
 	if (!control_cond_ok(ctl, cond, err) ||
-	    !mapping_check_conflicts(m, ctl->rows, ctl->nrows, err))
+	    !mapping_check_conflicts(m, ctl->set.rows, ctl->set.n, err))
 		goto out;
 	counters = calloc(1, sizeof(*counters));
-	if (!counters || control_reserve(ctl) < 0) {
+	if (!counters || rowset_reserve(&ctl->set) < 0) {
 		control_fail(err, 500, "internal", "out of memory");
 		goto out;
 	}
@@ -478,11 +430,9 @@ int control_mapping_create(struct control *ctl, struct mapping *m,
 		control_fail(err, 500, "storage", errbuf);
 		goto out;
 	}
-	ctl->rows[ctl->nrows] = *m;
-	ctl->live[ctl->nrows] = (struct control_live){ counters, res };
-	ctl->nrows++;
+	rowset_insert(&ctl->set, m, counters, &res);
 	counters = NULL;
-	ctl->version++;
+	control_bump(ctl);
 	log_info("mapping %lld created: %s %s %u -> %u", (long long)m->id,
 		 mapping_proto_name(m->proto), m->address, m->shared_port, m->assigned_port);
 	control_cond_done(ctl, cond);
@@ -506,22 +456,22 @@ int control_mapping_update(struct control *ctl, struct mapping *m,
 		return -1;
 	control_resolve(m, &res);
 	pthread_mutex_lock(&ctl->lock);
-	i = control_find(ctl, m->id);
+	i = rowset_find(&ctl->set, m->id);
 	if (i < 0) {
 		mapping_fail(err, 404, "not_found", "", "no mapping with id %lld", (long long)m->id);
 		goto out;
 	}
 	if (!control_cond_ok(ctl, cond, err) ||
-	    !mapping_check_conflicts(m, ctl->rows, ctl->nrows, err))
+	    !mapping_check_conflicts(m, ctl->set.rows, ctl->set.n, err))
 		goto out;
 	st = store_mapping_update(ctl->store, m, errbuf, sizeof(errbuf));
 	if (st != 0) {
 		control_fail(err, 500, "storage", st < 0 ? errbuf : "row vanished");
 		goto out;
 	}
-	ctl->rows[i] = *m;
-	ctl->live[i].res = res;
-	ctl->version++;
+	ctl->set.rows[i] = *m;
+	ctl->set.live[i].res = res;
+	control_bump(ctl);
 	log_info("mapping %lld updated", (long long)m->id);
 	control_cond_done(ctl, cond);
 	st = control_apply(ctl);
@@ -540,7 +490,7 @@ int control_mapping_delete(struct control *ctl, int64_t id,
 	int rc = -1, st;
 
 	pthread_mutex_lock(&ctl->lock);
-	i = control_find(ctl, id);
+	i = rowset_find(&ctl->set, id);
 	if (i < 0) {
 		mapping_fail(err, 404, "not_found", "", "no mapping with id %lld", (long long)id);
 		goto out;
@@ -552,11 +502,8 @@ int control_mapping_delete(struct control *ctl, int64_t id,
 		control_fail(err, 500, "storage", errbuf);
 		goto out;
 	}
-	counters = ctl->live[i].counters;
-	memmove(&ctl->rows[i], &ctl->rows[i + 1], (ctl->nrows - (size_t)i - 1) * sizeof(*ctl->rows));
-	memmove(&ctl->live[i], &ctl->live[i + 1], (ctl->nrows - (size_t)i - 1) * sizeof(*ctl->live));
-	ctl->nrows--;
-	ctl->version++;
+	counters = rowset_remove(&ctl->set, (size_t)i);
+	control_bump(ctl);
 	log_info("mapping %lld deleted", (long long)id);
 	control_cond_done(ctl, cond);
 	st = control_apply(ctl);
@@ -574,85 +521,15 @@ out:
 }
 
 /*
- * Checks a whole new table: each row on its own, then each against the rows
- * before it, so that a conflict is reported at the later of the two.  Rows
- * are given distinct negative ids for the comparison, since
- * mapping_check_conflicts skips a row with the id it checks and rows
- * without an id all have 0.  Normalises the rows' addresses.  Returns 0, or
- * -1 with err filled and *bad set.
+ * The locked half of control_table_replace: stores rows, then puts the
+ * new table im->next in place.  Returns 0 or -1 with err filled.
  */
-static int control_config_check(struct mapping *rows, size_t n, size_t *bad,
-				struct mapping_error *err)
+static int control_import_swap(struct control *ctl, struct mapping *rows,
+			       size_t n, struct rowset_import *im,
+			       struct control_cond *cond, struct mapping_error *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		*bad = i;
-		if (!mapping_validate(&rows[i], err))
-			return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct mapping a = rows[i];
-
-		*bad = i;
-		a.id = -1 - (int64_t)i;
-		for (size_t j = 0; j < i; j++) {
-			struct mapping b = rows[j];
-			struct mapping_error e;
-			const char *rule;
-
-			b.id = -1 - (int64_t)j;
-			if (mapping_check_conflicts(&a, &b, 1, &e))
-				continue;
-			/*
-			 * The message names the other row by its id, a
-			 * stand-in here: name it by its index instead.
-			 */
-			rule = strstr(e.message, " already ");
-			mapping_fail(err, e.status, e.code, e.field, "mappings[%zu] %s",
-				     j, rule != NULL ? rule + 1 : e.message);
-			return -1;
-		}
-	}
-	*bad = SIZE_MAX;
-	return 0;
-}
-
-/* Frees the counters of n live slots (a NULL one is a moved one). */
-static void control_free_counters(struct control_live *live, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(live[i].counters);
-}
-
-/* Returns n live slots, each with zeroed counters, or NULL. */
-static struct control_live *control_live_new(size_t n)
-{
-	struct control_live *live = calloc(n + 1, sizeof(*live));
-
-	for (size_t i = 0; live != NULL && i < n; i++) {
-		live[i].counters = calloc(1, sizeof(struct table_counters));
-		if (live[i].counters == NULL) {
-			control_free_counters(live, i);
-			free(live);
-			live = NULL;
-		}
-	}
-	return live;
-}
-
-/*
- * The locked half of control_config_replace: stores rows, then swaps them
- * and *live (resolved, with fresh counters) in for the table, taking both
- * *copy and *live (set to NULL) when the store took the rows.  Returns 0
- * or -1 with err filled.
- */
-static int control_config_swap(struct control *ctl, struct mapping *rows,
-			       size_t n, struct control_live **live,
-			       struct mapping **copy, struct control_cond *cond,
-			       struct mapping_error *err)
-{
-	struct control_live *old_live = ctl->live;
-	struct mapping *old_rows = ctl->rows;
-	size_t old_n = ctl->nrows, kept = 0;
+	struct rowset old;
+	size_t kept;
 	char errbuf[256];
 	int st;
 
@@ -660,93 +537,44 @@ static int control_config_swap(struct control *ctl, struct mapping *rows,
 		return -1;
 	if (store_mapping_replace(ctl->store, rows, n, errbuf, sizeof(errbuf)) < 0)
 		return control_fail(err, 500, "storage", errbuf);
-	/*
-	 * Stored.  A row whose id was in the table keeps its counters; the
-	 * old rows left with counters afterwards are the deleted ones.
-	 */
-	for (size_t i = 0; i < n; i++) {
-		ssize_t j = control_find(ctl, rows[i].id);
-
-		if (j < 0)
-			continue;
-		free((*live)[i].counters);
-		(*live)[i].counters = old_live[j].counters;
-		old_live[j].counters = NULL;
-		kept++;
+	if (rowset_import_take(im, &ctl->set, rows, n, &kept)) {
+		ctl->resolve_now = true;
+		pthread_cond_signal(&ctl->kick);
 	}
-	memcpy(*copy, rows, n * sizeof(**copy));
-	ctl->rows = *copy;
-	ctl->live = *live;
-	ctl->nrows = ctl->cap = n;
-	*copy = NULL;
-	*live = NULL;
-	ctl->version++;
+	old = ctl->set;
+	ctl->set = im->next;
+	memset(&im->next, 0, sizeof(im->next));
+	control_bump(ctl);
 	log_info("table replaced: %zu mappings (%zu kept, %zu removed)", n, kept,
-		 old_n - kept);
+		 old.n - kept);
 	control_cond_done(ctl, cond);
 	st = control_apply(ctl);
-	/* As in control_mapping_delete: only a new snapshot frees the old counters. */
-	if (st != CONTROL_UNPUBLISHED)
-		control_free_counters(old_live, old_n);
-	free(old_live);
-	free(old_rows);
+	/*
+	 * As in control_mapping_delete: only a new snapshot frees the counters
+	 * of the rows that are gone (those the new table took are NULL now).
+	 */
+	rowset_free(&old, st != CONTROL_UNPUBLISHED);
 	return st < 0 ? control_not_live(err, st) : 0;
 }
 
-int control_config_replace(struct control *ctl, struct mapping *rows, size_t n,
-			   struct control_cond *cond, size_t *bad,
-			   struct mapping_error *err)
+int control_table_replace(struct control *ctl, struct mapping *rows, size_t n,
+			  struct control_cond *cond, struct mapping_error *err)
 {
-	struct control_live *live = NULL;
-	struct mapping *copy = NULL;
-	int rc = -1;
+	struct rowset_import im;
+	int rc;
 
-	*bad = SIZE_MAX;
-	if (control_config_check(rows, n, bad, err) < 0)
-		return -1;
-	live = control_live_new(n);
-	copy = calloc(n + 1, sizeof(*copy));
-	if (live == NULL || copy == NULL) {
-		control_fail(err, 500, "internal", "out of memory");
-		goto out;
-	}
-	/* Names are looked up before the lock, as for a single write. */
-	for (size_t i = 0; i < n; i++)
-		control_resolve(&rows[i], &live[i].res);
+	if (rowset_import_new(&im, n) < 0)
+		return control_fail(err, 500, "internal", "out of memory");
 	pthread_mutex_lock(&ctl->lock);
-	rc = control_config_swap(ctl, rows, n, &live, &copy, cond, err);
+	rc = control_import_swap(ctl, rows, n, &im, cond, err);
 	pthread_mutex_unlock(&ctl->lock);
-out:
-	if (live != NULL)
-		control_free_counters(live, n);
-	free(live);
-	free(copy);
+	rowset_import_free(&im);
 	return rc;
 }
 
-/*
- * Reads the kernel's per-queue drop counters.  Each line of
- * /proc/net/netfilter/nfnetlink_queue is: queue, portid, waiting, copy mode,
- * copy range, queue_dropped, user_dropped, last id, 1.
- */
-static void control_kernel_drops(struct control_status *st)
+uint64_t control_version(struct control *ctl)
 {
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
-	unsigned q, portid, waiting, mode, range, seq, one;
-	unsigned long long qdrop, udrop;
-
-	if (!f)
-		return;
-	while (fscanf(f, "%u %u %u %u %u %llu %llu %u %u", &q, &portid, &waiting,
-		      &mode, &range, &qdrop, &udrop, &seq, &one) == 9) {
-		for (size_t i = 0; i < st->nqueues; i++) {
-			if (st->queues[i].queue != q)
-				continue;
-			st->queues[i].kernel_dropped = qdrop;
-			st->queues[i].user_dropped = udrop;
-		}
-	}
-	fclose(f);
+	return __atomic_load_n(&ctl->version, __ATOMIC_RELAXED);
 }
 
 void control_status_get(struct control *ctl, struct control_status *out)
@@ -756,39 +584,14 @@ void control_status_get(struct control *ctl, struct control_status *out)
 	out->version = ctl->version;
 	out->started = ctl->started;
 	out->schema_version = store_schema_version(ctl->store);
-	out->mappings = ctl->nrows;
+	out->mappings = ctl->set.n;
 	pthread_mutex_unlock(&ctl->lock);
-	if (ctl->pool)
-		out->nqueues = nfq_stats(ctl->pool, out->queues, CONTROL_MAX_QUEUES);
-	control_kernel_drops(out);
-	pthread_mutex_lock(&ctl->rate_lock);
-	for (size_t i = 0; i < out->nqueues && i < ctl->rate_n; i++)
-		out->queues[i].packets_per_second = ctl->rate_pps[i];
-	pthread_mutex_unlock(&ctl->rate_lock);
+	if (ctl->status != NULL)
+		out->nqueues = status_queues(ctl->status, out->queues, CONTROL_MAX_QUEUES);
 }
 
 void control_tick(struct control *ctl)
 {
-	struct control_queue_stats q[CONTROL_MAX_QUEUES];
-	struct timespec now;
-	size_t n = 0;
-	double dt;
-
-	if (ctl->pool)
-		n = nfq_stats(ctl->pool, q, CONTROL_MAX_QUEUES);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&ctl->rate_lock);
-	dt = (double)(now.tv_sec - ctl->rate_at.tv_sec) +
-	     (double)(now.tv_nsec - ctl->rate_at.tv_nsec) / 1e9;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t prev = ctl->rate_packets[i];
-
-		/* The first sample has nothing to compare with: rate 0. */
-		ctl->rate_pps[i] = ctl->rate_n == n && dt > 0 && q[i].packets >= prev
-					   ? (double)(q[i].packets - prev) / dt : 0;
-		ctl->rate_packets[i] = q[i].packets;
-	}
-	ctl->rate_n = n;
-	ctl->rate_at = now;
-	pthread_mutex_unlock(&ctl->rate_lock);
+	if (ctl->status != NULL)
+		status_tick(ctl->status);
 }

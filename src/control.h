@@ -99,14 +99,19 @@ void control_close(struct control *ctl);
  * the lock and in this order, the id, the precondition and the conflicts,
  * so a precondition is exact even with concurrent writers.  The readers
  * set *version (when not NULL) to the version of what they read, and the
- * writers set cond->version (cond may be NULL).
+ * writers set cond->version (cond may be NULL).  A 503 is a write that
+ * happened: cond->version and a new row's id are set as on success, so the
+ * caller can show what was stored.
  */
 int control_mapping_list(struct control *ctl, struct control_mapping **rows,
 			 size_t *n, uint64_t *version, struct mapping_error *err);
 int control_mapping_get(struct control *ctl, int64_t id,
 			struct control_mapping *out, uint64_t *version,
 			struct mapping_error *err);
-/* Validates m, stores it, sets m->id and makes it live before returning. */
+/*
+ * Validates m, resolves its name (if it has one) before taking the lock,
+ * stores it, sets m->id and makes it live before returning.
+ */
 int control_mapping_create(struct control *ctl, struct mapping *m,
 			   struct control_cond *cond, struct mapping_error *err);
 /* Replaces row m->id with m and makes the change live before returning. */
@@ -115,17 +120,29 @@ int control_mapping_update(struct control *ctl, struct mapping *m,
 int control_mapping_delete(struct control *ctl, int64_t id,
 			   struct control_cond *cond, struct mapping_error *err);
 
+/* What an imported name's resolve_error says until the resolver has looked it up. */
+#define CONTROL_RESOLVING "resolving"
+
 /*
- * Replaces the whole table with rows[0..n-1], all or nothing: every row is
- * validated, and checked against every other; then one transaction stores
- * them and one snapshot makes them live.  Rows with a non-zero id keep it
- * (and their live counters, when that id was in the table); the others get
- * new ids, written back into rows.  On failure *bad is the index of the row
- * at fault, or SIZE_MAX when no one row is.
+ * Replaces the whole table with rows[0..n-1], which config_check has found
+ * valid on their own and against each other: one transaction stores them
+ * and one snapshot makes them live.  Rows with a non-zero id keep it (and
+ * their live counters, when that id was in the table); the others get new
+ * ids.  On return (success or 503) rows[] holds the table as stored: every
+ * id set, ordered by id like the table itself.  DNS is never waited for: a
+ * literal is its own address, a name the table already resolves keeps its
+ * addresses, and any other name shows resolved false and resolve_error
+ * CONTROL_RESOLVING until the resolver thread, woken at once, has looked
+ * it up.
  */
-int control_config_replace(struct control *ctl, struct mapping *rows, size_t n,
-			   struct control_cond *cond, size_t *bad,
-			   struct mapping_error *err);
+int control_table_replace(struct control *ctl, struct mapping *rows, size_t n,
+			  struct control_cond *cond, struct mapping_error *err);
+
+/*
+ * The current table version, read without waiting for a write in
+ * progress; what an answer that describes no particular read carries.
+ */
+uint64_t control_version(struct control *ctl);
 
 void control_status_get(struct control *ctl, struct control_status *out);
 

@@ -2,9 +2,10 @@
  * main: portshared's command line and life cycle.
  *
  * DESIGN.  The main thread parses options, opens the control plane (store,
- * first snapshot, ipsets), starts the NFQUEUE workers and the HTTP server,
- * then only waits for signals and feeds the systemd watchdog while the
- * workers keep making progress.  Every other thread blocks the signals, so
+ * first snapshot, ipsets) and the HTTP listener, gives the daemon's files
+ * to --user, drops its privileges, starts the NFQUEUE workers and the HTTP
+ * server, then only waits for signals and feeds the systemd watchdog while
+ * the workers keep making progress.  Every other thread blocks the signals, so
  * SIGTERM reaches the main thread, which stops the HTTP server first, then
  * the workers (they answer what they hold), then the control plane.
  */
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -24,6 +26,7 @@
 #include "log.h"
 #include "nfq.h"
 #include "priv.h"
+#include "util.h"
 
 #ifndef PORTSHARE_WEBDIR
 #define PORTSHARE_WEBDIR "/usr/local/share/portshare/web"
@@ -38,6 +41,7 @@ struct main_opts {
 	const char *web;
 	const char *token_file; /* NULL: api.token beside the database */
 	const char *tls_cert, *tls_key;
+	const char *user;       /* NULL: keep the user id */
 	struct nfq_config nfq;
 	unsigned resolve_interval;
 	enum log_level level;
@@ -91,6 +95,12 @@ static bool main_opt_tls_cert(struct main_opts *o, const char *arg)
 static bool main_opt_tls_key(struct main_opts *o, const char *arg)
 {
 	o->tls_key = arg;
+	return true;
+}
+
+static bool main_opt_user(struct main_opts *o, const char *arg)
+{
+	o->user = arg;
 	return true;
 }
 
@@ -160,13 +170,14 @@ static const struct {
 	{ "token-file", required_argument, 't', "PATH", "API bearer token, created on first start (default api.token beside the database)", main_opt_token_file },
 	{ "tls-cert", required_argument, 'C', "FILE", "serve HTTPS with this PEM certificate chain (needs --tls-key)", main_opt_tls_cert },
 	{ "tls-key", required_argument, 'K', "FILE", "the PEM private key of --tls-cert", main_opt_tls_key },
+	{ "user", required_argument, 'u', "NAME", "started as root, run as this user, which gets the database and token files (default: keep the user)", main_opt_user },
 	{ "resolve-interval", required_argument, 'r', "SECONDS", "re-resolve domain names this often (default 30)", main_opt_resolve },
 	{ "log-level", required_argument, 'v', "LEVEL", "error, warn, info or debug (default info)", main_opt_level },
 	{ "syslog", no_argument, 's', NULL, "log to syslog instead of stderr", main_opt_syslog },
 	{ "check", no_argument, 'n', NULL, "check the configuration and the database, then exit", main_opt_check },
 };
 
-#define MAIN_NOPTS (sizeof(main_options) / sizeof(main_options[0]))
+#define MAIN_NOPTS ARRAY_LEN(main_options)
 
 static void main_usage(FILE *f)
 {
@@ -241,19 +252,85 @@ static bool main_workers_alive(struct control *ctl)
 	return true;
 }
 
+/* Writes the directory of the database path db into dir. */
+static void main_db_dir_path(const char *db, char *dir, size_t len)
+{
+	const char *slash = strrchr(db, '/');
+
+	if (slash == NULL)
+		snprintf(dir, len, ".");
+	else if (slash == db)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - db), db);
+}
+
 /* Creates the database's directory when it is missing (first start). */
 static void main_db_dir(const char *db)
 {
 	char dir[4096];
-	char *slash;
 
-	snprintf(dir, sizeof(dir), "%s", db);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return;
-	*slash = '\0';
+	main_db_dir_path(db, dir, sizeof(dir));
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		log_warn("cannot create %s", dir);
+}
+
+/* The last component of path. */
+static const char *main_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/*
+ * Gives user what the daemon writes after the switch: the database's
+ * directory (sqlite creates and removes its -wal and -shm files there),
+ * the database and those files, and the token file.  Returns 0, or -1
+ * with errbuf filled.
+ */
+static int main_give_files(const char *db, const char *token_file,
+			   const struct priv_user *user, char *errbuf,
+			   size_t errlen)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	const char *const own[] = { main_base(db), main_base(token_file) };
+	char path[4096 + 8];
+
+	main_db_dir_path(db, path, sizeof(path));
+	if (priv_give_dir(path, own, ARRAY_LEN(own), user, errbuf, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
+		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
+		if (priv_give(path, i > 0, user, errbuf, errlen) < 0)
+			return -1;
+	}
+	return priv_give(token_file, false, user, errbuf, errlen);
+}
+
+/*
+ * Looks up --user into *user.  Started as anyone but root, the daemon
+ * cannot switch users and does not try: --user must then name itself.
+ * Returns 0 with *want true when a switch is due, or -1 with errbuf filled.
+ */
+static int main_user(const char *name, struct priv_user *user, bool *want,
+		     char *errbuf, size_t errlen)
+{
+	*want = false;
+	if (name == NULL)
+		return 0;
+	if (priv_user_lookup(name, user, errbuf, errlen) < 0)
+		return -1;
+	if (geteuid() == 0) {
+		*want = user->uid != 0;
+		return 0;
+	}
+	if (getuid() != user->uid) {
+		snprintf(errbuf, errlen, "--user %s needs the daemon started as root "
+			 "(it runs as uid %u)", name, (unsigned)getuid());
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -270,6 +347,8 @@ int main(int argc, char **argv)
 	struct nfq_pool *pool = NULL;
 	struct api *api = NULL;
 	struct api_config api_cfg;
+	struct priv_user user;
+	bool switching;
 	char errbuf[512];
 	uint64_t wd_usec = 0;
 	sigset_t sigs;
@@ -288,7 +367,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (o.check_only && !api_check(&api_cfg, errbuf, sizeof(errbuf))) {
+	if (main_user(o.user, &user, &switching, errbuf, sizeof(errbuf)) < 0 ||
+	    (o.check_only && !api_check(&api_cfg, errbuf, sizeof(errbuf)))) {
 		log_warnx("%s", errbuf);
 		return 1;
 	}
@@ -304,13 +384,24 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	/* The listener, the token and the TLS files may need privileges. */
+	api = api_open(&api_cfg, errbuf, sizeof(errbuf));
+	if (!api) {
+		log_warnx("http %s: %s", o.http, errbuf);
+		goto out;
+	}
+	if (switching && main_give_files(o.db, api_token_file(api), &user, errbuf,
+					 sizeof(errbuf)) < 0) {
+		log_warnx("%s", errbuf);
+		goto out;
+	}
 	/*
-	 * From here on the daemon needs only CAP_NET_ADMIN (queues and ipsets),
-	 * and CAP_NET_BIND_SERVICE for an HTTP port below 1024.  Threads copy
-	 * the capabilities of the thread that creates them, so the drop comes
-	 * before the first one, a worker, starts.
+	 * From here on the daemon needs only CAP_NET_ADMIN (queues and
+	 * ipsets).  Threads copy the capabilities of the thread that creates
+	 * them, so the drop comes before the first one, a worker, starts.
 	 */
-	if (priv_drop(priv_needed(o.http), errbuf, sizeof(errbuf)) < 0) {
+	if (priv_drop(priv_needed(), switching ? &user : NULL, errbuf,
+		      sizeof(errbuf)) < 0) {
 		log_warnx("%s", errbuf);
 		goto out;
 	}
@@ -323,8 +414,7 @@ int main(int argc, char **argv)
 		log_warn("cannot start the resolver thread");
 		goto out;
 	}
-	api = api_start(&api_cfg, ctl, errbuf, sizeof(errbuf));
-	if (!api) {
+	if (api_start(api, ctl, errbuf, sizeof(errbuf)) < 0) {
 		log_warnx("http %s: %s", o.http, errbuf);
 		goto out;
 	}

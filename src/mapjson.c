@@ -6,13 +6,12 @@
  * here does I/O or logs; api.c turns the errors into HTTP answers.
  */
 #include "mapjson.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum kind { KIND_STRING, KIND_INTEGER, KIND_BOOLEAN };
 

@@ -5,6 +5,7 @@
  * the fuzzer all link this file as it is.
  */
 #include "mapping.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,8 +31,6 @@ static const struct {
 	{ "udp", MAPPING_UDP },
 	{ "both", MAPPING_BOTH },
 };
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 bool mapping_fail(struct mapping_error *err, int status, const char *code,
 		  const char *field, const char *fmt, ...)

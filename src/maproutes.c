@@ -7,6 +7,9 @@
  * call, so the ETag it answers describes exactly the rows it shows.  A
  * writer passes the request's If-Match (c->cond) down to control, which
  * checks it under its lock, and answers with the version its write made.
+ * A write that control stored but could not make live yet (503) is still
+ * a write: its answer carries the Location, the new ETag and what was
+ * stored, beside the error.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -18,15 +21,15 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "control.h"
 #include "mapjson.h"
 #include "mapping.h"
 #include "maproutes.h"
+#include "util.h"
 
 #define MAPROUTES_LIST_DEFAULT 100
 #define MAPROUTES_LIST_MAX 1000
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct maproutes_filter {
 	unsigned proto;                     /* 0: any */
@@ -145,10 +148,13 @@ out:
  * Answers with the row as control now shows it, counters included.  After
  * a write the ETag is the version that write made (version), even if
  * another write has followed; a read passes 0 and takes the row's own.
+ * A write that is stored but not live passes its 503 in stored, and the
+ * row goes with the error.
  */
 static void maproutes_reply_row(const struct routes_call *c,
 				struct routes_reply *r, int64_t id,
-				unsigned status, uint64_t version)
+				unsigned status, uint64_t version,
+				const struct mapping_error *stored)
 {
 	struct mapping_error err = { 0 };
 	struct control_mapping cm;
@@ -160,7 +166,16 @@ static void maproutes_reply_row(const struct routes_call *c,
 	}
 	r->status = status;
 	routes_reply_etag(r, version != 0 ? version : now);
-	r->body = mapjson_encode(&cm);
+	if (stored != NULL)
+		routes_reply_not_live(r, stored, mapjson_encode(&cm));
+	else
+		r->body = mapjson_encode(&cm);
+}
+
+/* True for control's 503: the write happened, but is not live yet. */
+static bool maproutes_stored(const struct mapping_error *err)
+{
+	return err->status == 503;
 }
 
 void maproutes_create(struct routes_call *c, struct routes_reply *r)
@@ -173,21 +188,23 @@ void maproutes_create(struct routes_call *c, struct routes_reply *r)
 		return;
 	mapjson_defaults(&m);
 	if (!mapjson_apply(root, &m, false, &err) ||
-	    control_mapping_create(c->req->ctl, &m, &c->cond, &err) < 0) {
+	    (control_mapping_create(c->req->ctl, &m, &c->cond, &err) < 0 &&
+	     !maproutes_stored(&err))) {
 		routes_reply_merror(r, &err);
 		goto out;
 	}
 	/* Set first: should reading the row back fail, the error drops it. */
 	snprintf(r->location, sizeof(r->location), "/api/v1/mappings/%" PRId64,
 		 m.id);
-	maproutes_reply_row(c, r, m.id, 201, c->cond.version);
+	maproutes_reply_row(c, r, m.id, 201, c->cond.version,
+			    maproutes_stored(&err) ? &err : NULL);
 out:
 	json_decref(root);
 }
 
 void maproutes_get(struct routes_call *c, struct routes_reply *r)
 {
-	maproutes_reply_row(c, r, c->id, 200, 0);
+	maproutes_reply_row(c, r, c->id, 200, 0, NULL);
 }
 
 /* PUT starts from the defaults, PATCH from the stored row. */
@@ -211,11 +228,13 @@ static void maproutes_write(struct routes_call *c, struct routes_reply *r,
 	}
 	m.id = c->id;
 	if (!mapjson_apply(root, &m, partial, &err) ||
-	    control_mapping_update(c->req->ctl, &m, &c->cond, &err) < 0) {
+	    (control_mapping_update(c->req->ctl, &m, &c->cond, &err) < 0 &&
+	     !maproutes_stored(&err))) {
 		routes_reply_merror(r, &err);
 		goto out;
 	}
-	maproutes_reply_row(c, r, c->id, 200, c->cond.version);
+	maproutes_reply_row(c, r, c->id, 200, c->cond.version,
+			    maproutes_stored(&err) ? &err : NULL);
 out:
 	json_decref(root);
 }
@@ -239,36 +258,33 @@ void maproutes_delete(struct routes_call *c, struct routes_reply *r)
 {
 	struct mapping_error err = { 0 };
 
-	if (control_mapping_delete(c->req->ctl, c->id, &c->cond, &err) < 0) {
+	if (control_mapping_delete(c->req->ctl, c->id, &c->cond, &err) < 0 &&
+	    !maproutes_stored(&err)) {
 		routes_reply_merror(r, &err);
 		return;
 	}
 	r->status = 204;
 	routes_reply_etag(r, c->cond.version);
+	if (maproutes_stored(&err))
+		routes_reply_not_live(r, &err, NULL);
 }
 
 /* ---- the whole table -------------------------------------------------- */
 
 void maproutes_config_get(struct routes_call *c, struct routes_reply *r)
 {
-	struct control_mapping *rows = NULL;
 	struct mapping_error err = { 0 };
-	struct mapping *plain = NULL;
+	struct mapping *rows = NULL;
 	uint64_t version;
 	size_t n = 0;
 
-	if (control_mapping_list(c->req->ctl, &rows, &n, &version, &err) < 0) {
+	if (config_export(c->req->ctl, &rows, &n, &version, &err) < 0) {
 		routes_reply_merror(r, &err);
-		goto out;
+		return;
 	}
-	plain = calloc(n + 1, sizeof(*plain));
-	for (size_t i = 0; plain != NULL && i < n; i++)
-		plain[i] = rows[i].m;
 	r->status = 200;
 	routes_reply_etag(r, version);
-	r->body = plain != NULL ? mapjson_config_encode(version, plain, n) : NULL;
-out:
-	free(plain);
+	r->body = mapjson_config_encode(version, rows, n);
 	free(rows);
 }
 
@@ -297,21 +313,28 @@ void maproutes_config_put(struct routes_call *c, struct routes_reply *r)
 	json_t *root = routes_body_json(c, r);
 	struct mapping *rows = NULL;
 	size_t n = 0, bad = SIZE_MAX;
+	json_t *doc;
 
 	if (root == NULL)
 		return;
 	if (!mapjson_config_decode(root, &rows, &n, &bad, &err) ||
-	    control_config_replace(c->req->ctl, rows, n, &c->cond, &bad, &err) < 0) {
+	    (config_replace(c->req->ctl, rows, n, &c->cond, &bad, &err) < 0 &&
+	     !maproutes_stored(&err))) {
 		maproutes_reply_entry_error(r, bad, &err);
 		goto out;
 	}
 	/*
-	 * The answer is what this write stored, new ids included, under the
-	 * version it made, even when another write has followed.
+	 * The answer is what this write stored, new ids included and in the
+	 * table's order, under the version it made, even when another write
+	 * has followed.
 	 */
 	r->status = 200;
 	routes_reply_etag(r, c->cond.version);
-	r->body = mapjson_config_encode(c->cond.version, rows, n);
+	doc = mapjson_config_encode(c->cond.version, rows, n);
+	if (maproutes_stored(&err))
+		routes_reply_not_live(r, &err, doc);
+	else
+		r->body = doc;
 out:
 	free(rows);
 	json_decref(root);

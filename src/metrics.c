@@ -6,6 +6,7 @@
  * lines, as the format requires.
  */
 #include "metrics.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A growing text buffer; once an allocation fails it stays failed. */
 struct metrics_buf {

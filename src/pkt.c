@@ -5,6 +5,8 @@
  * before it is trusted, and the end of the packet is the one the IP header
  * declares, so trailing bytes in the buffer are never read as payload.  The
  * parser reads only; the rewriter writes only the fields the parser chose.
+ * The refusal builder reads the same way and writes only into its own
+ * output buffer, after checking that the whole refusal fits.
  */
 #include "pkt.h"
 
@@ -55,16 +57,36 @@ static const struct pkt_ext_hdr pkt_ext_hdrs[] = {
 	{ IPPROTO_FRAGMENT, 0, 0, true },
 };
 
-/* The transports whose ports are rewritten, and where their checksum is. */
+struct pkt_family;
+struct pkt_l4;
+
+/* Writes the refusal of a TCP or UDP packet; see pkt_build_refusal. */
+typedef size_t (*pkt_refuse_fn)(const uint8_t *pkt, const struct pkt_ip *ip,
+				const struct pkt_family *fam,
+				const struct pkt_l4 *l4, uint8_t *out,
+				size_t cap);
+
+static size_t pkt_refuse_tcp(const uint8_t *pkt, const struct pkt_ip *ip,
+			     const struct pkt_family *fam,
+			     const struct pkt_l4 *l4, uint8_t *out, size_t cap);
+static size_t pkt_refuse_udp(const uint8_t *pkt, const struct pkt_ip *ip,
+			     const struct pkt_family *fam,
+			     const struct pkt_l4 *l4, uint8_t *out, size_t cap);
+
+/*
+ * The transports whose ports are rewritten, where their checksum is, and
+ * how a packet of theirs is refused.
+ */
 struct pkt_l4 {
 	uint8_t proto;
 	uint8_t csum_off;
 	uint8_t hdr_len; /* the smallest valid header */
+	pkt_refuse_fn refuse;
 };
 
 static const struct pkt_l4 pkt_l4s[] = {
-	{ IPPROTO_TCP, 16, 20 },
-	{ IPPROTO_UDP, 6, 8 },
+	{ IPPROTO_TCP, 16, 20, pkt_refuse_tcp },
+	{ IPPROTO_UDP, 6, 8, pkt_refuse_udp },
 };
 
 /* The ICMP and ICMPv6 header before the quoted packet. */
@@ -77,33 +99,105 @@ static const struct pkt_l4 pkt_l4s[] = {
  */
 #define PKT_QUOTED_L4_LEN 8
 
+/* What a refusal's fresh IP header carries in its TTL or hop limit. */
+#define PKT_REFUSAL_TTL 64
+
+/* The TCP flags that decide how a segment is reset. */
+#define PKT_TCP_FIN 0x01
+#define PKT_TCP_SYN 0x02
+#define PKT_TCP_RST 0x04
+#define PKT_TCP_ACK 0x10
+
 typedef bool (*pkt_ip_parse_fn)(const uint8_t *buf, size_t off, size_t limit,
 				bool quoted, struct pkt_ip *ip);
+
+/*
+ * Writes the IP header of a refusal of total bytes carrying proto, from the
+ * refused packet's destination to its source, into out, which is zeroed.
+ */
+typedef void (*pkt_ip_build_fn)(uint8_t *out, const uint8_t *pkt,
+				const struct pkt_ip *ip, uint8_t proto,
+				size_t total);
 
 static bool pkt_parse_ipv4(const uint8_t *buf, size_t off, size_t limit,
 			   bool quoted, struct pkt_ip *ip);
 static bool pkt_parse_ipv6(const uint8_t *buf, size_t off, size_t limit,
 			   bool quoted, struct pkt_ip *ip);
+static void pkt_build_ipv4(uint8_t *out, const uint8_t *pkt,
+			   const struct pkt_ip *ip, uint8_t proto,
+			   size_t total);
+static void pkt_build_ipv6(uint8_t *out, const uint8_t *pkt,
+			   const struct pkt_ip *ip, uint8_t proto,
+			   size_t total);
 
 /*
  * Per IP version: how to parse its header, which ICMP carries its errors,
- * and which ICMP types are errors that quote the offending packet (bit n
- * set for type n).
+ * which ICMP types are errors that quote the offending packet (bit n set
+ * for type n), and how to refuse a UDP datagram with a port unreachable no
+ * larger than the version lets an ICMP error be.
  */
 struct pkt_family {
 	uint8_t version;
 	uint8_t icmp_proto;
 	uint32_t icmp_errors;
 	pkt_ip_parse_fn parse;
+	uint8_t hdr_len;      /* a header without options or extensions */
+	uint8_t unreach_type; /* destination unreachable ... */
+	uint8_t unreach_code; /* ... port unreachable */
+	bool icmp_pseudo;     /* the ICMP checksum covers a pseudo-header */
+	uint16_t error_max;   /* RFC 1812 4.3.2.3, RFC 4443 2.4 (c) */
+	pkt_ip_build_fn build;
 };
 
 static const struct pkt_family pkt_families[] = {
-	/* Destination unreachable, time exceeded, parameter problem. */
-	{ 4, IPPROTO_ICMP, 1u << 3 | 1u << 11 | 1u << 12, pkt_parse_ipv4 },
-	/* Destination unreachable, packet too big, time exceeded, parameter
-	 * problem. */
-	{ 6, IPPROTO_ICMPV6, 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4,
-	  pkt_parse_ipv6 },
+	{
+		.version = 4,
+		.icmp_proto = IPPROTO_ICMP,
+		/* Destination unreachable, time exceeded, parameter
+		 * problem. */
+		.icmp_errors = 1u << 3 | 1u << 11 | 1u << 12,
+		.parse = pkt_parse_ipv4,
+		.hdr_len = 20,
+		.unreach_type = 3,
+		.unreach_code = 3,
+		.icmp_pseudo = false,
+		.error_max = 576,
+		.build = pkt_build_ipv4,
+	},
+	{
+		.version = 6,
+		.icmp_proto = IPPROTO_ICMPV6,
+		/* Destination unreachable, packet too big, time exceeded,
+		 * parameter problem. */
+		.icmp_errors = 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4,
+		.parse = pkt_parse_ipv6,
+		.hdr_len = 40,
+		.unreach_type = 1,
+		.unreach_code = 4,
+		.icmp_pseudo = true,
+		.error_max = 1280,
+		.build = pkt_build_ipv6,
+	},
+};
+
+/*
+ * Addresses that do not name a single unicast host.  A refusal to or from
+ * one would be sent from a group address or to many hosts at once, which
+ * RFC 1122 3.2.2 and RFC 4443 2.4 (e) forbid for ICMP errors and RFC 9293
+ * 3.10.7.2 for resets of a SYN.
+ */
+struct pkt_prefix {
+	uint8_t family;
+	uint8_t bits;
+	uint8_t addr[16];
+};
+
+static const struct pkt_prefix pkt_not_hosts[] = {
+	{ AF_INET, 8, { 0 } },      /* "this network" */
+	{ AF_INET, 4, { 224 } },    /* multicast */
+	{ AF_INET, 4, { 240 } },    /* class E and the limited broadcast */
+	{ AF_INET6, 128, { 0 } },   /* unspecified */
+	{ AF_INET6, 8, { 0xff } },  /* multicast */
 };
 
 static uint16_t pkt_get16(const uint8_t *p)
@@ -115,6 +209,17 @@ static void pkt_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+static uint32_t pkt_get32(const uint8_t *p)
+{
+	return (uint32_t)pkt_get16(p) << 16 | pkt_get16(p + 2);
+}
+
+static void pkt_put32(uint8_t *p, uint32_t v)
+{
+	pkt_put16(p, (uint16_t)(v >> 16));
+	pkt_put16(p + 2, (uint16_t)v);
 }
 
 /*
@@ -489,4 +594,175 @@ void pkt_rewrite(uint8_t *buf, size_t len, const struct pkt_view *view,
 				  view->csum_off, udp);
 	else
 		pkt_csum_patch(buf, view->csum_off, old_port, new_port, udp);
+}
+
+static bool pkt_prefix_match(const uint8_t *addr, const struct pkt_prefix *pf)
+{
+	const size_t whole = pf->bits / 8;
+	const unsigned rest = pf->bits % 8;
+	const uint8_t mask = (uint8_t)(0xff00u >> rest); /* top rest bits */
+
+	if (memcmp(addr, pf->addr, whole) != 0)
+		return false;
+	return rest == 0 || ((addr[whole] ^ pf->addr[whole]) & mask) == 0;
+}
+
+static bool pkt_is_host(const uint8_t *pkt, const struct pkt_ip *ip,
+			enum pkt_end end)
+{
+	const uint8_t *addr = pkt + ip->addr_off[end];
+
+	for (size_t i = 0; i < sizeof(pkt_not_hosts) / sizeof(pkt_not_hosts[0]);
+	     i++)
+		if (pkt_not_hosts[i].family == ip->family &&
+		    pkt_prefix_match(addr, &pkt_not_hosts[i]))
+			return false;
+	return true;
+}
+
+static void pkt_build_ipv4(uint8_t *out, const uint8_t *pkt,
+			   const struct pkt_ip *ip, uint8_t proto,
+			   size_t total)
+{
+	out[0] = 0x45;
+	pkt_put16(out + 2, (uint16_t)total);
+	/*
+	 * DF makes the refusal an atomic datagram, whose ID RFC 6864 lets be
+	 * 0.  Forbidding fragmentation costs nothing in practice: a refusal
+	 * is at most the 576 bytes RFC 791 has every host accept.
+	 */
+	pkt_put16(out + 6, 0x4000);
+	out[8] = PKT_REFUSAL_TTL;
+	out[9] = proto;
+	memcpy(out + 12, pkt + ip->addr_off[PKT_DST], 4);
+	memcpy(out + 16, pkt + ip->addr_off[PKT_SRC], 4);
+	pkt_csum_complete(out, 0, 20, 10, false);
+}
+
+static void pkt_build_ipv6(uint8_t *out, const uint8_t *pkt,
+			   const struct pkt_ip *ip, uint8_t proto,
+			   size_t total)
+{
+	out[0] = 0x60;
+	pkt_put16(out + 4, (uint16_t)(total - 40));
+	out[6] = proto;
+	out[7] = PKT_REFUSAL_TTL;
+	memcpy(out + 8, pkt + ip->addr_off[PKT_DST], 16);
+	memcpy(out + 24, pkt + ip->addr_off[PKT_SRC], 16);
+}
+
+/*
+ * Stores at csum_off the folded pseudo-header sum (RFC 9293 3.1, RFC 8200
+ * 8.1) of l4_len bytes of proto going from pkt's destination to its source,
+ * so that pkt_csum_complete turns it into the full checksum.
+ */
+static void pkt_put_pseudo(uint8_t *out, size_t csum_off, const uint8_t *pkt,
+			   const struct pkt_ip *ip, uint8_t proto,
+			   size_t l4_len)
+{
+	uint32_t sum = proto + (uint32_t)l4_len;
+
+	for (enum pkt_end end = PKT_SRC; end <= PKT_DST; end++)
+		for (size_t i = 0; i < ip->addr_len; i += 2)
+			sum += pkt_get16(pkt + ip->addr_off[end] + i);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	pkt_put16(out + csum_off, (uint16_t)sum);
+}
+
+/*
+ * RFC 9293 3.10.7.1: a reset answering a segment with ACK takes its
+ * sequence number from that ACK; otherwise it acknowledges everything the
+ * segment occupied, so that a client in SYN-SENT finds the ACK acceptable
+ * and gives up at once.  A fragment's payload length is unknown, so a
+ * fragment is not answered.
+ */
+static size_t pkt_refuse_tcp(const uint8_t *pkt, const struct pkt_ip *ip,
+			     const struct pkt_family *fam,
+			     const struct pkt_l4 *l4, uint8_t *out, size_t cap)
+{
+	const uint8_t *h = pkt + ip->l4_off;
+	const uint8_t flags = h[13];
+	const size_t total = fam->hdr_len + (size_t)l4->hdr_len;
+	uint8_t *t = out + fam->hdr_len;
+	uint32_t seq = 0, ack = 0;
+	uint8_t reply_flags = PKT_TCP_RST;
+
+	if (ip->fragment || (flags & PKT_TCP_RST) != 0 || cap < total)
+		return 0;
+	if ((flags & PKT_TCP_ACK) != 0) {
+		seq = pkt_get32(h + 8);
+	} else {
+		const size_t doff = (size_t)(h[12] >> 4) * 4;
+		const size_t payload = ip->end - ip->l4_off - doff;
+
+		ack = pkt_get32(h + 4) + (uint32_t)payload +
+		      ((flags & PKT_TCP_SYN) != 0) +
+		      ((flags & PKT_TCP_FIN) != 0);
+		reply_flags |= PKT_TCP_ACK;
+	}
+
+	memset(out, 0, total);
+	fam->build(out, pkt, ip, IPPROTO_TCP, total);
+	pkt_put16(t, pkt_get16(h + 2));
+	pkt_put16(t + 2, pkt_get16(h));
+	pkt_put32(t + 4, seq);
+	pkt_put32(t + 8, ack);
+	t[12] = (uint8_t)(l4->hdr_len / 4 << 4);
+	t[13] = reply_flags;
+	pkt_put_pseudo(out, fam->hdr_len + (size_t)l4->csum_off, pkt, ip,
+		       IPPROTO_TCP, l4->hdr_len);
+	pkt_csum_complete(out, fam->hdr_len, l4->hdr_len,
+			  fam->hdr_len + (size_t)l4->csum_off, false);
+	return total;
+}
+
+/*
+ * The quote starts at the refused packet's IP header and stops at the end
+ * its IP header declares, so link-layer padding is not quoted.
+ */
+static size_t pkt_refuse_udp(const uint8_t *pkt, const struct pkt_ip *ip,
+			     const struct pkt_family *fam,
+			     const struct pkt_l4 *l4, uint8_t *out, size_t cap)
+{
+	const size_t room = (size_t)fam->error_max - fam->hdr_len -
+			    PKT_ICMP_HDR_LEN;
+	const size_t quote = ip->end < room ? ip->end : room;
+	const size_t l4_len = PKT_ICMP_HDR_LEN + quote;
+	const size_t total = fam->hdr_len + l4_len;
+	uint8_t *icmp = out + fam->hdr_len;
+
+	/* The signature is the table's; a UDP header is only quoted. */
+	(void)l4;
+	if (cap < total)
+		return 0;
+	memset(out, 0, fam->hdr_len + PKT_ICMP_HDR_LEN);
+	fam->build(out, pkt, ip, fam->icmp_proto, total);
+	icmp[0] = fam->unreach_type;
+	icmp[1] = fam->unreach_code;
+	memcpy(icmp + PKT_ICMP_HDR_LEN, pkt, quote);
+	if (fam->icmp_pseudo)
+		pkt_put_pseudo(out, fam->hdr_len + PKT_ICMP_CSUM_OFF, pkt, ip,
+			       fam->icmp_proto, l4_len);
+	pkt_csum_complete(out, fam->hdr_len, l4_len,
+			  fam->hdr_len + PKT_ICMP_CSUM_OFF, false);
+	return total;
+}
+
+size_t pkt_build_refusal(const uint8_t *pkt, size_t len, uint8_t *out,
+			 size_t cap)
+{
+	const struct pkt_family *fam;
+	const struct pkt_l4 *l4;
+	struct pkt_ip ip;
+
+	fam = pkt_find_family(pkt, 0, len);
+	if (fam == NULL || !fam->parse(pkt, 0, len, false, &ip))
+		return 0;
+	l4 = pkt_find_l4(ip.proto);
+	if (l4 == NULL || pkt_l4_len(pkt, &ip, l4) == 0)
+		return 0;
+	if (!pkt_is_host(pkt, &ip, PKT_SRC) || !pkt_is_host(pkt, &ip, PKT_DST))
+		return 0;
+	return l4->refuse(pkt, &ip, fam, l4, out, cap);
 }

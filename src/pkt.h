@@ -4,7 +4,8 @@
  *
  * Pure functions over a buffer: no system call, no allocation, no logging, so
  * the unit tests and the fuzzer link this file alone.  The packet path is
- * parse -> (caller looks the key up) -> rewrite.
+ * parse -> (caller looks the key up) -> rewrite, or, when a new connection
+ * finds no backend in time, build_refusal.
  */
 #ifndef PORTSHARE_PKT_H
 #define PORTSHARE_PKT_H
@@ -75,5 +76,45 @@ bool pkt_parse(const uint8_t *buf, size_t len, enum pkt_dir dir,
  */
 void pkt_rewrite(uint8_t *buf, size_t len, const struct pkt_view *view,
 		 uint16_t new_port, bool csum_partial);
+
+/*
+ * The largest packet pkt_build_refusal writes: an ICMPv6 error filled to the
+ * IPv6 minimum MTU.  An output buffer of this size always suffices.
+ */
+#define PKT_REFUSAL_MAX 1280
+
+/*
+ * Writes into out the packet that refuses pkt, a TCP segment or UDP datagram
+ * as it arrived from a client (before any rewrite), so that the client fails
+ * at once instead of retrying into silence.  The refusal goes from pkt's
+ * destination (address and port) to its source, with a fresh IP header: no
+ * IPv4 options, no IPv6 extension headers, TTL or hop limit 64, and for IPv4
+ * DF set with ID 0.  Every checksum in it is complete, so it can go out
+ * through a raw socket that includes the IP header.
+ *
+ * TCP gets a reset as RFC 9293 section 3.10.7.1 builds it: if the segment
+ * had ACK set, RST with seq = its ack number; otherwise RST|ACK with seq 0
+ * and ack = its seq + payload length (+1 for SYN, +1 for FIN).  No options,
+ * window 0.
+ *
+ * UDP gets an ICMP port unreachable (IPv4 type 3 code 3, ICMPv6 type 1
+ * code 4) quoting as much of pkt, from its IP header on, as fits in 576
+ * bytes for IPv4 (RFC 1812) and 1280 for IPv6 (RFC 4443).
+ *
+ * Returns the length written, at most PKT_REFUSAL_MAX, or 0 with out left
+ * untouched when pkt must not or cannot be refused:
+ *  - it is not a complete TCP or UDP packet by pkt_parse's rules (so an
+ *    ICMP error is never answered);
+ *  - it is a TCP segment with RST set (RFC 9293 never answers a reset) or
+ *    in a fragment (its length, which the ack counts, is unknown);
+ *  - an address at either end is not one unicast host: multicast, IPv4
+ *    0.0.0.0/8 and 240.0.0.0/4 (with 255.255.255.255), IPv6 "::".  A
+ *    directed broadcast looks unicast without the routing table, so a
+ *    caller that accepts those must screen them;
+ *  - cap is below the refusal's length.
+ * pkt and out must not overlap.
+ */
+size_t pkt_build_refusal(const uint8_t *pkt, size_t len, uint8_t *out,
+			 size_t cap);
 
 #endif

@@ -6,11 +6,14 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,12 +21,9 @@
 #include "priv.h"
 
 _Static_assert(PRIV_NET_ADMIN == PRIV_CAP(CAP_NET_ADMIN), "PRIV_NET_ADMIN");
-_Static_assert(PRIV_NET_BIND_SERVICE == PRIV_CAP(CAP_NET_BIND_SERVICE),
-	       "PRIV_NET_BIND_SERVICE");
 _Static_assert(PRIV_SETPCAP == PRIV_CAP(CAP_SETPCAP), "PRIV_SETPCAP");
-
-/* Ports below this one need CAP_NET_BIND_SERVICE to bind. */
-#define PRIV_FIRST_FREE_PORT 1024
+_Static_assert(PRIV_SETUID == PRIV_CAP(CAP_SETUID), "PRIV_SETUID");
+_Static_assert(PRIV_SETGID == PRIV_CAP(CAP_SETGID), "PRIV_SETGID");
 
 /* Capability numbers are bits of a 64-bit mask. */
 #define PRIV_MAX_CAPS 64
@@ -75,25 +75,17 @@ static const char *const priv_cap_names[] = {
 
 #define PRIV_NNAMES (sizeof(priv_cap_names) / sizeof(priv_cap_names[0]))
 
-uint64_t priv_needed(const char *http_listen)
+uint64_t priv_needed(void)
 {
-	const char *colon = strrchr(http_listen, ':');
-	unsigned long port;
-	char *end;
-
-	if (colon == NULL || colon[1] < '0' || colon[1] > '9')
-		return PRIV_NET_ADMIN;
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || port == 0 || port >= PRIV_FIRST_FREE_PORT)
-		return PRIV_NET_ADMIN;
-	return PRIV_NET_ADMIN | PRIV_NET_BIND_SERVICE;
+	return PRIV_NET_ADMIN;
 }
 
-bool priv_plan(const struct priv_sets *now, uint64_t keep,
+bool priv_plan(const struct priv_sets *now, uint64_t keep, bool switching,
 	       struct priv_sets *out, uint64_t *missing)
 {
-	*missing = keep & ~now->permitted;
+	uint64_t need = keep | (switching ? PRIV_SETUID | PRIV_SETGID : 0);
+
+	*missing = need & ~now->permitted;
 	if (*missing)
 		return false;
 	/*
@@ -105,6 +97,115 @@ bool priv_plan(const struct priv_sets *now, uint64_t keep,
 	out->permitted = keep;
 	out->inheritable = 0;
 	return true;
+}
+
+int priv_user_lookup(const char *name, struct priv_user *u, char *errbuf,
+		     size_t errlen)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (pw == NULL) {
+		snprintf(errbuf, errlen, "user %s: %s", name,
+			 errno != 0 ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if ((size_t)snprintf(u->name, sizeof(u->name), "%s", name) >= sizeof(u->name)) {
+		snprintf(errbuf, errlen, "user name %s is too long", name);
+		return -1;
+	}
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	return 0;
+}
+
+const char *priv_give_refusal(bool dir, unsigned mode, unsigned owner,
+			      unsigned to)
+{
+	if (owner != 0 && owner != to)
+		return "it belongs to another user";
+	/*
+	 * A directory others may write to is shared (a /tmp), and is not
+	 * the daemon's to take: the database needs a directory of its own.
+	 */
+	if (dir && (mode & (S_IWGRP | S_IWOTH | S_ISVTX)) != 0)
+		return "it is shared with other users (writable by them, or sticky); "
+		       "give the database a directory of its own";
+	return NULL;
+}
+
+/*
+ * Checks and chowns path, which must be a directory when dir and a regular
+ * file otherwise.  Returns 0, 1 when it does not exist, or -1 with errbuf
+ * filled.
+ */
+static int priv_chown(const char *path, bool dir, const struct priv_user *u,
+		      char *errbuf, size_t errlen)
+{
+	const char *why;
+	struct stat sb;
+
+	if (stat(path, &sb) < 0) {
+		snprintf(errbuf, errlen, "cannot give %s to user %s: %s", path,
+			 u->name, strerror(errno));
+		return errno == ENOENT ? 1 : -1;
+	}
+	if (dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
+		why = dir ? "it is not a directory" : "it is not a regular file";
+	else
+		why = priv_give_refusal(dir, sb.st_mode, sb.st_uid, u->uid);
+	if (why == NULL && chown(path, u->uid, u->gid) == 0)
+		return 0;
+	if (why != NULL)
+		snprintf(errbuf, errlen, "will not give %s to user %s: %s", path,
+			 u->name, why);
+	else
+		snprintf(errbuf, errlen, "cannot give %s to user %s: %s", path,
+			 u->name, strerror(errno));
+	return -1;
+}
+
+int priv_give(const char *path, bool optional, const struct priv_user *u,
+	      char *errbuf, size_t errlen)
+{
+	int rc = priv_chown(path, false, u, errbuf, errlen);
+
+	return rc == 1 && optional ? 0 : rc == 0 ? 0 : -1;
+}
+
+int priv_give_dir(const char *dir, const char *const *own, size_t n,
+		  const struct priv_user *u, char *errbuf, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = -1;
+
+	if (d == NULL) {
+		snprintf(errbuf, errlen, "cannot give %s to user %s: %s", dir,
+			 u->name, strerror(errno));
+		return -1;
+	}
+	while ((errno = 0, e = readdir(d)) != NULL) {
+		bool mine = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+
+		for (size_t i = 0; !mine && i < n; i++)
+			mine = strncmp(e->d_name, own[i], strlen(own[i])) == 0;
+		if (!mine) {
+			snprintf(errbuf, errlen, "will not give %s to user %s: it holds "
+				 "%s, which is not the daemon's; give the database a "
+				 "directory of its own", dir, u->name, e->d_name);
+			goto out;
+		}
+	}
+	if (errno != 0) {
+		snprintf(errbuf, errlen, "cannot read %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = priv_chown(dir, true, u, errbuf, errlen) == 0 ? 0 : -1;
+out:
+	closedir(d);
+	return rc;
 }
 
 char *priv_names(uint64_t mask, char *buf, size_t len)
@@ -197,7 +298,41 @@ static uint64_t priv_bounding(void)
 	return mask;
 }
 
-int priv_drop(uint64_t keep, char *errbuf, size_t errlen)
+/*
+ * Becomes u: group ids first, while CAP_SETGID is still effective, then
+ * the user ids.  PR_SET_KEEPCAPS keeps the permitted set across the
+ * switch away from uid 0, which otherwise empties it; the effective set is
+ * emptied anyway, and the capset that follows raises what is kept.
+ * Returns 0, or -1 with errbuf filled.
+ */
+static int priv_become(const struct priv_user *u, char *errbuf, size_t errlen)
+{
+	const char *what = "PR_SET_KEEPCAPS";
+
+	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0)
+		goto err;
+	what = "setgroups";
+	if (setgroups(0, NULL) < 0)
+		goto err;
+	what = "setresgid";
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		goto err;
+	what = "setresuid";
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		goto err;
+	/* Only this switch needed it; a later one must not keep anything. */
+	what = "PR_SET_KEEPCAPS";
+	if (prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0)
+		goto err;
+	return 0;
+err:
+	snprintf(errbuf, errlen, "becoming user %s (uid %u): %s: %s", u->name,
+		 (unsigned)u->uid, what, strerror(errno));
+	return -1;
+}
+
+int priv_drop(uint64_t keep, const struct priv_user *user, char *errbuf,
+	      size_t errlen)
 {
 	struct priv_sets now, want;
 	uint64_t missing, bounding, dropped = 0;
@@ -221,8 +356,9 @@ int priv_drop(uint64_t keep, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "capget: %s", strerror(errno));
 		goto out;
 	}
-	if (!priv_plan(&now, keep, &want, &missing)) {
-		snprintf(errbuf, errlen, "cannot keep %s: the process does not hold it",
+	if (!priv_plan(&now, keep, user != NULL, &want, &missing)) {
+		snprintf(errbuf, errlen, "cannot %s %s: the process does not hold it",
+			 missing & keep ? "keep" : "switch users without",
 			 priv_names(missing, kept, sizeof(kept)));
 		goto out;
 	}
@@ -251,6 +387,8 @@ int priv_drop(uint64_t keep, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "clearing the ambient set: %s", strerror(errno));
 		goto out;
 	}
+	if (user != NULL && priv_become(user, errbuf, errlen) < 0)
+		goto out;
 	if (priv_set(&want) < 0) {
 		snprintf(errbuf, errlen, "capset: %s", strerror(errno));
 		goto out;
@@ -270,8 +408,10 @@ int priv_drop(uint64_t keep, char *errbuf, size_t errlen)
 				    kept, sizeof(kept)));
 		goto out;
 	}
-	log_info("privileges dropped: uid %u keeps %s; bounding set %s%s; no_new_privs",
-		 (unsigned)getuid(), priv_names(keep, kept, sizeof(kept)),
+	log_info("privileges dropped: uid %u gid %u%s%s keeps %s; bounding set %s%s; "
+		 "no_new_privs", (unsigned)getuid(), (unsigned)getgid(),
+		 user != NULL ? " as user " : "", user != NULL ? user->name : "",
+		 priv_names(keep, kept, sizeof(kept)),
 		 priv_names(bounding & ~dropped, bnd, sizeof(bnd)),
 		 may_shrink ? "" : " (as the service manager set it)");
 	rc = 0;

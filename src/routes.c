@@ -27,14 +27,14 @@
 #include "maproutes.h"
 #include "routes.h"
 #include "sysroutes.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 struct routes_route {
 	const char *method;
 	const char *pattern; /* a "{id}" segment matches one positive id */
 	routes_handler *handler;
 	bool json_body;      /* the request must carry application/json */
+	size_t body_max;     /* the largest body it reads; 0 for ROUTES_BODY_MAX */
 	const char *summary;
 	const char *noun;    /* with {id}: what it names, for a bad id's 404 */
 };
@@ -43,34 +43,34 @@ static routes_handler routes_get_routes;
 
 /* Dispatch, 401, 404/405 and GET /api/v1/ all read this one table. */
 static const struct routes_route routes_table[] = {
-	{ "GET", "/healthz", sysroutes_health, false,
+	{ "GET", "/healthz", sysroutes_health, false, 0,
 	  "200 when every queue worker made progress in the last 5 seconds, else 503",
 	  NULL },
-	{ "GET", "/metrics", sysroutes_metrics, false,
+	{ "GET", "/metrics", sysroutes_metrics, false, 0,
 	  "counters and gauges in the Prometheus text format", NULL },
-	{ "GET", "/api/v1/", routes_get_routes, false, "this list of routes", NULL },
-	{ "GET", "/api/v1/routes", routes_get_routes, false, "this list of routes",
+	{ "GET", "/api/v1/", routes_get_routes, false, 0, "this list of routes", NULL },
+	{ "GET", "/api/v1/routes", routes_get_routes, false, 0, "this list of routes",
 	  NULL },
-	{ "GET", "/api/v1/openapi.json", sysroutes_openapi, false,
+	{ "GET", "/api/v1/openapi.json", sysroutes_openapi, false, 0,
 	  "the OpenAPI 3.0 description of this API", NULL },
-	{ "GET", "/api/v1/status", sysroutes_status, false,
+	{ "GET", "/api/v1/status", sysroutes_status, false, 0,
 	  "version, uptime, table version and per-queue counters and rates", NULL },
-	{ "GET", "/api/v1/config", maproutes_config_get, false,
+	{ "GET", "/api/v1/config", maproutes_config_get, false, 0,
 	  "export the whole table", NULL },
-	{ "PUT", "/api/v1/config", maproutes_config_put, true,
+	{ "PUT", "/api/v1/config", maproutes_config_put, true, ROUTES_CONFIG_BODY_MAX,
 	  "replace the whole table, all or nothing", NULL },
-	{ "GET", "/api/v1/mappings", maproutes_list, false,
+	{ "GET", "/api/v1/mappings", maproutes_list, false, 0,
 	  "list mappings; filters proto, address, enabled; paging limit, offset",
 	  NULL },
-	{ "POST", "/api/v1/mappings", maproutes_create, true,
+	{ "POST", "/api/v1/mappings", maproutes_create, true, 0,
 	  "create a mapping", NULL },
-	{ "GET", "/api/v1/mappings/{id}", maproutes_get, false, "one mapping",
+	{ "GET", "/api/v1/mappings/{id}", maproutes_get, false, 0, "one mapping",
 	  "mapping" },
-	{ "PUT", "/api/v1/mappings/{id}", maproutes_put, true,
+	{ "PUT", "/api/v1/mappings/{id}", maproutes_put, true, 0,
 	  "replace a mapping (same required fields as POST)", "mapping" },
-	{ "PATCH", "/api/v1/mappings/{id}", maproutes_patch, true,
+	{ "PATCH", "/api/v1/mappings/{id}", maproutes_patch, true, 0,
 	  "change only the given fields of a mapping", "mapping" },
-	{ "DELETE", "/api/v1/mappings/{id}", maproutes_delete, false,
+	{ "DELETE", "/api/v1/mappings/{id}", maproutes_delete, false, 0,
 	  "delete a mapping", "mapping" },
 };
 
@@ -107,6 +107,16 @@ static json_t *routes_text(const char *text)
 	return json_string(buf);
 }
 
+/* Returns the error object {"code", "message", "field"}, or NULL. */
+static json_t *routes_error_object(const char *code, const char *field,
+				  const char *msg)
+{
+	return json_pack("{s:s, s:o, s:o}", "code", code, "message",
+			 routes_text(msg), "field",
+			 field != NULL && field[0] != '\0' ? routes_text(field)
+							   : json_null());
+}
+
 void routes_reply_error(struct routes_reply *r, unsigned status,
 			const char *code, const char *field, const char *fmt, ...)
 {
@@ -123,10 +133,7 @@ void routes_reply_error(struct routes_reply *r, unsigned status,
 	r->status = status;
 	r->etag[0] = '\0';
 	r->location[0] = '\0';
-	r->body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", code,
-			    "message", routes_text(msg), "field",
-			    field != NULL && field[0] != '\0' ? routes_text(field)
-							      : json_null());
+	r->body = json_pack("{s:o}", "error", routes_error_object(code, field, msg));
 }
 
 void routes_reply_merror(struct routes_reply *r, const struct mapping_error *err)
@@ -135,6 +142,16 @@ void routes_reply_merror(struct routes_reply *r, const struct mapping_error *err
 			   err->code != NULL ? err->code : "internal", err->field,
 			   "%s", err->message[0] != '\0' ? err->message
 							 : "internal error");
+}
+
+void routes_reply_not_live(struct routes_reply *r, const struct mapping_error *err,
+			   json_t *stored)
+{
+	json_decref(r->body);
+	r->status = 503;
+	r->body = json_pack("{s:o, s:o*}", "error",
+			    routes_error_object(err->code, err->field, err->message),
+			    "stored", stored);
 }
 
 void routes_reply_etag(struct routes_reply *r, uint64_t version)
@@ -296,6 +313,7 @@ bool routes_find(const char *method, const char *path, struct routes_match *m)
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
 	memset(m, 0, sizeof(*m));
+	m->body_max = ROUTES_BODY_MAX;
 	for (size_t i = 0; i < ARRAY_LEN(routes_table); i++) {
 		const struct routes_route *rt = &routes_table[i];
 		const char *seg = NULL;
@@ -308,6 +326,8 @@ bool routes_find(const char *method, const char *path, struct routes_match *m)
 			/* Only the matching route's segment counts. */
 			m->route = rt;
 			m->json_body = rt->json_body;
+			m->body_max = rt->body_max != 0 ? rt->body_max
+							: ROUTES_BODY_MAX;
 			m->param = seg;
 			m->param_len = seglen;
 			m->allow[0] = '\0';
@@ -320,10 +340,20 @@ bool routes_find(const char *method, const char *path, struct routes_match *m)
 	return false;
 }
 
-void routes_run(const struct routes_match *m, const struct routes_request *req,
-		struct routes_reply *r)
+void routes_reply_stamp(struct routes_reply *r, struct control *ctl)
 {
-	struct routes_call call = { .req = req };
+	if (r->etag[0] == '\0')
+		routes_reply_etag(r, control_version(ctl));
+}
+
+/*
+ * Applies the rules every route shares, in their order, filling call with
+ * the {id} and If-Match.  Returns true, or false with r filled.
+ */
+static bool routes_check(const struct routes_match *m,
+			 const struct routes_request *req,
+			 struct routes_call *call, struct routes_reply *r)
+{
 	bool writes = routes_needs_token(m->route);
 
 	/*
@@ -338,29 +368,57 @@ void routes_run(const struct routes_match *m, const struct routes_request *req,
 					   ? "this request needs an Authorization: Bearer token"
 					   : "the bearer token is not valid");
 		r->challenge = true;
-		return;
+		return false;
 	}
 	if (req->body_too_large) {
 		routes_reply_error(r, 413, "body_too_large", NULL,
-				   "the request body exceeds %d bytes", ROUTES_BODY_MAX);
-		return;
+				   "the request body exceeds %zu bytes", m->body_max);
+		return false;
 	}
 	if (m->json_body && !routes_is_json(req->content_type)) {
 		routes_reply_error(r, 415, "unsupported_media_type", NULL,
 				   "the request body must be sent as application/json");
-		return;
+		return false;
 	}
 	if (m->param != NULL &&
-	    !routes_parse_id(m->param, m->param_len, &call.id)) {
+	    !routes_parse_id(m->param, m->param_len, &call->id)) {
 		routes_reply_error(r, 404, "not_found", "id",
 				   "%s ids are positive integers", m->route->noun);
-		return;
+		return false;
 	}
-	if (writes && !routes_parse_if_match(req->if_match, &call.cond)) {
+	if (writes && !routes_parse_if_match(req->if_match, &call->cond)) {
 		routes_reply_error(r, 400, "invalid_header", "If-Match",
 				   "If-Match must be * or a list of at most %d entity tags",
 				   CONTROL_MATCH_MAX);
-		return;
+		return false;
 	}
-	m->route->handler(&call, r);
+	return true;
+}
+
+bool routes_begin(const struct routes_match *m, const char *method,
+		  const struct routes_request *req, struct routes_reply *r)
+{
+	struct routes_call call = { .req = req };
+
+	if (m->route != NULL && routes_check(m, req, &call, r))
+		return true;
+	if (m->route == NULL && m->allow[0] != '\0') {
+		memcpy(r->allow, m->allow, sizeof(r->allow));
+		routes_reply_error(r, 405, "method_not_allowed", NULL,
+				   "%s is not allowed here; use %s", method, r->allow);
+	} else if (m->route == NULL) {
+		routes_reply_error(r, 404, "not_found", NULL, "no such route");
+	}
+	routes_reply_stamp(r, req->ctl);
+	return false;
+}
+
+void routes_run(const struct routes_match *m, const struct routes_request *req,
+		struct routes_reply *r)
+{
+	struct routes_call call = { .req = req };
+
+	if (routes_check(m, req, &call, r))
+		m->route->handler(&call, r);
+	routes_reply_stamp(r, req->ctl);
 }

@@ -1,17 +1,21 @@
 /*
  * routes: the REST API's dispatch.  One table lists every route (method,
- * path pattern, handler, summary); it finds the handler for a request,
- * gives the Allow list for a 405, decides which requests need the bearer
- * token (every method but GET), and is what GET /api/v1/routes shows.
- * routes_run applies the rules every route shares, in one place and in
+ * path pattern, handler, body limit, summary); it finds the handler for a
+ * request, gives the Allow list for a 405, decides which requests need the
+ * bearer token (every method but GET), and is what GET /api/v1/routes
+ * shows.  The rules every route shares are applied in one place and in
  * this order: authentication (401), body size (413), media type (415), the
- * {id} (404) and If-Match (400), then runs the handler.  Requests and
- * replies are described here without any HTTP library, so this module
+ * {id} (404) and If-Match (400).  routes_begin applies them as soon as the
+ * headers are in, before any of the body is read, so a request that cannot
+ * succeed is answered at once; routes_run applies them again with the body
+ * complete, then runs the handler.  Every reply carries the table version
+ * as its ETag: the one a handler set, or else the current one.  Requests
+ * and replies are described here without any HTTP library, so this module
  * never sees libmicrohttpd: api.c fills a routes_request and turns a
  * routes_reply into HTTP.  The handlers live in maproutes.c (the table of
  * mappings) and sysroutes.c (health, status, metrics, the API document)
- * and reach the port-sharing table only through control.h.  A new resource
- * is a set of handlers plus their rows in the table.
+ * and reach the port-sharing table only through control.h and config.h.
+ * A new resource is a set of handlers plus their rows in the table.
  */
 #ifndef PORTSHARE_ROUTES_H
 #define PORTSHARE_ROUTES_H
@@ -25,8 +29,10 @@
 #include "control.h"
 #include "mapping.h"
 
-/* The largest request body the API reads; api.c drops the rest. */
+/* The largest request body a route reads unless its row says otherwise. */
 #define ROUTES_BODY_MAX (64 * 1024)
+/* PUT /api/v1/config takes a whole table: some 200000 rows fit. */
+#define ROUTES_CONFIG_BODY_MAX (16 * 1024 * 1024)
 
 /* Room for an Allow list such as "GET, PUT, PATCH, DELETE" and its NUL. */
 #define ROUTES_ALLOW_LEN 64
@@ -44,7 +50,7 @@ struct routes_request {
 	struct control *ctl;
 	const char *body;          /* the raw request body, NULL when empty */
 	size_t body_len;
-	bool body_too_large;       /* the body passed the limit and was dropped */
+	bool body_too_large;       /* the body passes the route's limit (declared or read) */
 	const char *content_type;
 	const char *authorization;
 	const char *if_match;
@@ -75,6 +81,7 @@ struct routes_reply {
 struct routes_match {
 	const struct routes_route *route; /* NULL when no route took the request */
 	bool json_body;         /* the route's body must be application/json */
+	size_t body_max;        /* the largest body it reads; ROUTES_BODY_MAX without a route */
 	const char *param;      /* the path's {id} segment, NULL without one */
 	size_t param_len;
 	char allow[ROUTES_ALLOW_LEN]; /* with no route: the methods the path takes */
@@ -99,12 +106,27 @@ typedef void routes_handler(struct routes_call *c, struct routes_reply *r);
 bool routes_find(const char *method, const char *path, struct routes_match *m);
 
 /*
- * Checks req against the rules every route shares (see the top of this
- * file), then runs the route m found, and fills r, which must start
- * zeroed.  Every outcome, errors included, is a reply; nothing is returned.
+ * The first look at a request, with its headers but none of its body
+ * (req->body is NULL, and req->body_too_large says whether the declared
+ * Content-Length passes m->body_max).  Returns true when the body is worth
+ * reading.  Otherwise fills r, which must start zeroed, with the answer to
+ * give at once: 404 or 405 when no route took the request (m->allow says
+ * which), or the first of the shared rules it breaks.
+ */
+bool routes_begin(const struct routes_match *m, const char *method,
+		  const struct routes_request *req, struct routes_reply *r);
+
+/*
+ * Checks req, body complete, against the rules every route shares (see
+ * the top of this file), then runs the route m found, and fills r, which
+ * must start zeroed.  Every outcome, errors included, is a reply; nothing
+ * is returned.
  */
 void routes_run(const struct routes_match *m, const struct routes_request *req,
 		struct routes_reply *r);
+
+/* Sets r's ETag to ctl's current table version when r carries none. */
+void routes_reply_stamp(struct routes_reply *r, struct control *ctl);
 
 /*
  * Replaces r's body with the API's error object {"error": {"code",
@@ -117,6 +139,15 @@ void routes_reply_error(struct routes_reply *r, unsigned status,
 
 /* A control or mapping error; a missing status means a bug, hence 500. */
 void routes_reply_merror(struct routes_reply *r, const struct mapping_error *err);
+
+/*
+ * The 503 of a write that control stored but could not make live yet:
+ * {"error": {...}, "stored": stored}, where stored (taken; NULL for a
+ * deletion) shows what was written.  Unlike the other errors it keeps the
+ * Location and ETag already set, so a client can reconcile.
+ */
+void routes_reply_not_live(struct routes_reply *r, const struct mapping_error *err,
+			   json_t *stored);
 
 /* Sets the ETag to a table version: "<version>", quotes included. */
 void routes_reply_etag(struct routes_reply *r, uint64_t version);

@@ -24,6 +24,7 @@
 #include "mapjson.h"
 #include "metrics.h"
 #include "sysroutes.h"
+#include "util.h"
 
 /* The Makefile may pass the release; a plain build reports this one. */
 #ifndef PORTSHARE_VERSION
@@ -32,8 +33,6 @@
 
 /* Workers note progress every second even when idle; 5 s allows for jitter. */
 #define SYSROUTES_HEALTH_MAX_AGE 5
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
  * Returns true when every queue made progress recently; otherwise false

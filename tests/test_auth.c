@@ -1,11 +1,14 @@
 /*
  * Unit tests for auth: the Authorization header parser, the constant-time
- * comparison, the default path, and the token file (created with mode
- * 0600 whatever the umask, read back, and refused when others may read it
- * or when it holds no proper token).  The files live in one temporary
+ * comparison, the default path, the parser of a token file's content, the
+ * paths of its crash-safe creation, and the token file itself (created
+ * with mode 0600 whatever the umask and no temporary file left behind,
+ * read back, and refused when others may read it, when it is empty or
+ * when it holds no proper token).  The files live in one temporary
  * directory that the parent process creates and removes.
  */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +17,7 @@
 #include <unistd.h>
 
 #include "auth.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef"
 
@@ -149,6 +151,93 @@ static void write_file(const char *text, mode_t mode)
 	close(fd);
 }
 
+/* ---- auth_token_parse and auth_paths --------------------------------- */
+
+static const struct {
+	const char *text;
+	size_t len;       /* 0: strlen(text) */
+	const char *token; /* NULL: refused */
+	const char *why;
+} parse_cases[] = {
+	{ TOKEN, 0, TOKEN, NULL },
+	{ TOKEN "\n", 0, TOKEN, NULL },
+	{ TOKEN " \r\n", 0, TOKEN, NULL },
+	{ "abcdefghijklmnop==", 0, "abcdefghijklmnop==", NULL },
+	{ "", 0, NULL, "is empty" },
+	{ "\n\n", 0, NULL, "is empty" },
+	{ " " TOKEN, 0, NULL, "must hold one token" },
+	{ "short", 0, NULL, "must hold one token" },
+	{ "=abcdefghijklmnopq", 0, NULL, "must hold one token" },
+	{ TOKEN "=x", 0, NULL, "must hold one token" },
+	{ TOKEN "\0", 33, NULL, "must hold one token" },
+	/* Only len bytes count: the rest of the buffer is not the file. */
+	{ TOKEN "garbage", 32, TOKEN, NULL },
+};
+
+START_TEST(token_parse)
+{
+	size_t len = parse_cases[_i].len ? parse_cases[_i].len : strlen(parse_cases[_i].text);
+	char token[AUTH_TOKEN_MAX] = "untouched";
+	const char *why = NULL;
+	bool ok = auth_token_parse(parse_cases[_i].text, len, token, &why);
+
+	ck_assert_int_eq(ok, parse_cases[_i].token != NULL);
+	if (ok)
+		ck_assert_str_eq(token, parse_cases[_i].token);
+	else
+		ck_assert_msg(strstr(why, parse_cases[_i].why) != NULL, "%s", why);
+}
+END_TEST
+
+START_TEST(token_parse_lengths)
+{
+	char buf[AUTH_TOKEN_MAX + 1], token[AUTH_TOKEN_MAX];
+	const char *why;
+
+	memset(buf, 'a', sizeof(buf));
+	ck_assert(auth_token_parse(buf, AUTH_TOKEN_MIN, token, &why));
+	ck_assert(!auth_token_parse(buf, AUTH_TOKEN_MIN - 1, token, &why));
+	ck_assert(auth_token_parse(buf, AUTH_TOKEN_MAX - 1, token, &why));
+	ck_assert_uint_eq(strlen(token), AUTH_TOKEN_MAX - 1);
+	ck_assert(!auth_token_parse(buf, AUTH_TOKEN_MAX, token, &why));
+}
+END_TEST
+
+START_TEST(paths)
+{
+	char d[64], t[64];
+
+	ck_assert(auth_paths("/var/lib/portshare/api.token", d, sizeof(d), t, sizeof(t)));
+	ck_assert_str_eq(d, "/var/lib/portshare");
+	ck_assert_str_eq(t, "/var/lib/portshare/api.token.new-XXXXXX");
+	ck_assert(auth_paths("api.token", d, sizeof(d), t, sizeof(t)));
+	ck_assert_str_eq(d, ".");
+	ck_assert_str_eq(t, "api.token.new-XXXXXX");
+	ck_assert(auth_paths("/api.token", d, sizeof(d), t, sizeof(t)));
+	ck_assert_str_eq(d, "/");
+	ck_assert(auth_paths("rel/dir/api.token", d, sizeof(d), t, sizeof(t)));
+	ck_assert_str_eq(d, "rel/dir");
+	/* The template needs room for its suffix. */
+	ck_assert(!auth_paths("/var/lib/portshare/api.token", d, sizeof(d), t, 30));
+	ck_assert(!auth_paths("/var/lib/portshare/api.token", d, 8, t, sizeof(t)));
+}
+END_TEST
+
+/* True when dir holds nothing but api.token. */
+static bool only_the_token(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool only = d != NULL;
+
+	while (only && (e = readdir(d)) != NULL)
+		only = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		       strcmp(e->d_name, "api.token") == 0;
+	if (d != NULL)
+		closedir(d);
+	return only;
+}
+
 START_TEST(load_creates)
 {
 	char token[AUTH_TOKEN_MAX], again[AUTH_TOKEN_MAX];
@@ -166,6 +255,8 @@ START_TEST(load_creates)
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
 	ck_assert_int_eq(sb.st_size, 2 * AUTH_RANDOM_BYTES + 1);
+	/* The temporary file it was written to is gone. */
+	ck_assert(only_the_token());
 	/* The next start reads the same token back. */
 	ck_assert_int_eq(auth_load(path, again, &created, errbuf, sizeof(errbuf)), 0);
 	ck_assert(!created);
@@ -202,8 +293,9 @@ static const struct {
 	{ 0604, TOKEN, "group or others" },
 	{ 0620, TOKEN, "group or others" },
 	{ 0644, TOKEN, "mode 0644" },
-	{ 0600, "", "must hold one token" },
-	{ 0600, "\n", "must hold one token" },
+	{ 0600, "", "is empty" },
+	{ 0600, "\n", "is empty" },
+	{ 0600, " \r\n\t", "is empty" },
 	{ 0600, "short", "must hold one token" },
 	{ 0600, TOKEN " " TOKEN, "must hold one token" },
 	{ 0600, "0123456789abcdef\n0123456789abcdef", "must hold one token" },
@@ -256,6 +348,9 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, check_header);
 	tcase_add_test(tc, default_path);
 	tcase_add_test(tc, hex);
+	tcase_add_loop_test(tc, token_parse, 0, ARRAY_LEN(parse_cases));
+	tcase_add_test(tc, token_parse_lengths);
+	tcase_add_test(tc, paths);
 	tcase_add_test(tc, load_creates);
 	tcase_add_test(tc, load_reads_own_token);
 	tcase_add_loop_test(tc, load_refuses, 0, ARRAY_LEN(refused_cases));

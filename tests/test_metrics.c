@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "metrics.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 static struct control_status status;
 static struct control_mapping rows[2];

@@ -1,12 +1,15 @@
 /*
  * Unit tests for pkt: golden IPv4/IPv6 TCP/UDP packets rewritten in both
- * directions, ICMP errors quoting them, checksum corner cases, and garbage.
+ * directions, ICMP errors quoting them, checksum corner cases, the resets
+ * and port unreachables that refuse a client, and garbage.
  *
  * The packets are built here and their checksums computed by a reference
  * routine that shares nothing with pkt.c: it sums bytes one at a time in
  * network order and builds the pseudo-header explicitly.  A rewrite is right
  * when the result is byte for byte the packet the builder makes with the new
  * port, and when every checksum in it verifies with the reference routine.
+ * A refusal is right when it is byte for byte the packet the builder makes
+ * from the expected fields, and its checksums verify the same way.
  */
 #include <check.h>
 #include <netinet/in.h>
@@ -65,6 +68,17 @@ static void wr16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)(v & 0xff);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)(v & 0xffff));
 }
 
 /* Reference one's complement sum: byte by byte, even offsets high. */
@@ -982,6 +996,410 @@ START_TEST(rewrite_foreign_view)
 }
 END_TEST
 
+/* TCP flags, spelled out for the reset cases. */
+enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10 };
+
+/* The sequence and acknowledgment numbers tp_l4 gives a TCP segment. */
+#define TP_SEQ 0x01020304u
+#define TP_ACK 0x0a0b0c0du
+
+/*
+ * Wraps a refusal written by pkt_build_refusal into r so that the reference
+ * checksums can verify it.  The refusal has no IPv4 options and no IPv6
+ * extension headers, so its transport header follows the fixed header.
+ */
+static void wrap_refusal(const uint8_t *out, size_t n, struct tpkt *r)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->b, out, n);
+	r->len = n;
+	r->family = out[0] >> 4 == 4 ? AF_INET : AF_INET6;
+	r->nh_off = r->family == AF_INET ? 9 : 6;
+	r->proto = out[r->nh_off];
+	r->l4_off = r->family == AF_INET ? 20 : 40;
+}
+
+/*
+ * Builds the refusal of p->b[0, n) from a heap copy of exactly n bytes into
+ * a heap buffer of exactly cap bytes, so that the sanitizer sees any access
+ * past either end, and wraps it into r.  The input must stay as it was, and
+ * an output the builder declines must stay untouched.  Returns the length.
+ */
+static size_t refuse(const struct tpkt *p, size_t n, size_t cap,
+		     struct tpkt *r)
+{
+	uint8_t *in = malloc(n ? n : 1);
+	uint8_t *out = malloc(cap ? cap : 1);
+	size_t got;
+
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(out);
+	memcpy(in, p->b, n);
+	memset(out, 0xa5, cap);
+	got = pkt_build_refusal(in, n, out, cap);
+	ck_assert_uint_le(got, cap);
+	ck_assert_uint_le(got, PKT_REFUSAL_MAX);
+	ck_assert_mem_eq(in, p->b, n);
+	if (got == 0) {
+		for (size_t i = 0; i < cap; i++)
+			ck_assert_uint_eq(out[i], 0xa5);
+	} else {
+		wrap_refusal(out, got, r);
+	}
+	free(in);
+	free(out);
+	return got;
+}
+
+/* The IP header every refusal carries: LOCAL to PEER, nothing optional. */
+static void tp_reply_ip(struct tpkt *p, int family)
+{
+	tp_ip(p, family, LOCAL, PEER);
+	if (family == AF_INET) {
+		wr16(p->b + 4, 0);
+	} else {
+		p->b[1] = 0;
+		p->b[3] = 0;
+	}
+}
+
+/* The reset a refusal of a client's segment to SHARED_PORT must be. */
+static void tp_rst(struct tpkt *p, int family, uint8_t flags, uint32_t seq,
+		   uint32_t ack)
+{
+	uint8_t *h;
+
+	tp_reply_ip(p, family);
+	tp_l4(p, IPPROTO_TCP, SHARED_PORT, PEER_PORT, 0);
+	h = p->b + p->l4_off;
+	wr32(h + 4, seq);
+	wr32(h + 8, ack);
+	h[13] = flags;
+	wr16(h + 14, 0);
+	tp_finish(p);
+}
+
+/* A client's segment to SHARED_PORT with opts bytes of TCP options. */
+static void tp_client_tcp(struct tpkt *p, int family, uint8_t flags,
+			  uint32_t seq, size_t opts, size_t payload)
+{
+	uint8_t *h;
+
+	tp_plain(p, family, IPPROTO_TCP, PKT_IN, SHARED_PORT, opts + payload);
+	h = p->b + p->l4_off;
+	wr32(h + 4, seq);
+	h[12] = (uint8_t)((20 + opts) / 4 << 4);
+	h[13] = flags;
+	tp_set_csum(p);
+}
+
+static const struct rst_case {
+	uint8_t flags;
+	uint32_t seq;
+	size_t opts, payload;
+	uint8_t want_flags;
+	uint32_t want_seq, want_ack;
+} rst_cases[] = {
+	/* Without ACK: acknowledge all the segment occupied. */
+	{ SYN, TP_SEQ, 0, 0, RST | ACK, 0, TP_SEQ + 1 },
+	{ SYN, TP_SEQ, 20, 0, RST | ACK, 0, TP_SEQ + 1 },
+	{ SYN, TP_SEQ, 12, 10, RST | ACK, 0, TP_SEQ + 11 },
+	{ SYN | FIN, TP_SEQ, 0, 3, RST | ACK, 0, TP_SEQ + 5 },
+	{ SYN, 0xffffffffu, 0, 0, RST | ACK, 0, 0 },
+	{ PSH, TP_SEQ, 0, 7, RST | ACK, 0, TP_SEQ + 7 },
+	{ 0, TP_SEQ, 0, 0, RST | ACK, 0, TP_SEQ },
+	/* With ACK: take the sequence number from it. */
+	{ ACK, TP_SEQ, 0, 0, RST, TP_ACK, 0 },
+	{ SYN | ACK, TP_SEQ, 0, 0, RST, TP_ACK, 0 },
+	{ PSH | ACK, TP_SEQ, 0, 20, RST, TP_ACK, 0 },
+	{ FIN | ACK, TP_SEQ, 0, 0, RST, TP_ACK, 0 },
+};
+
+#define N_RST_CASES (int)(sizeof(rst_cases) / sizeof(rst_cases[0]))
+
+/* _i: the case times two, plus one for IPv6. */
+START_TEST(refuse_tcp)
+{
+	static struct tpkt p, r, want;
+	const struct rst_case *c = &rst_cases[_i / 2];
+	const int family = _i % 2 ? AF_INET6 : AF_INET;
+
+	tp_client_tcp(&p, family, c->flags, c->seq, c->opts, c->payload);
+	tp_rst(&want, family, c->want_flags, c->want_seq, c->want_ack);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), want.len);
+	check_same(&r, &want);
+	ck_assert(ref_ip_ok(&r));
+	ck_assert(ref_l4_ok(&r));
+	ck_assert_uint_eq(r.b[r.l4_off + 13], c->want_flags);
+	ck_assert_uint_eq(rd32(r.b + r.l4_off + 4), c->want_seq);
+	ck_assert_uint_eq(rd32(r.b + r.l4_off + 8), c->want_ack);
+}
+END_TEST
+
+/* The client's transport packet to SHARED_PORT for a UDP refusal. */
+static void tp_client_udp(struct tpkt *p, int family, size_t payload)
+{
+	tp_plain(p, family, IPPROTO_UDP, PKT_IN, SHARED_PORT, payload);
+}
+
+/* The port unreachable that must refuse p, quoting quote bytes of it. */
+static void tp_unreach(struct tpkt *want, const struct tpkt *p, size_t quote)
+{
+	tp_reply_ip(want, p->family);
+	if (p->family == AF_INET)
+		tp_icmp(want, 3, 3, 0, p, quote);
+	else
+		tp_icmp(want, 1, 4, 0, p, quote);
+	tp_finish(want);
+}
+
+/*
+ * Datagram sizes around the limit: everything fits up to 576 bytes of ICMP
+ * for IPv4 and 1280 for IPv6, so the quote holds 548 or 1232 bytes.
+ */
+static const size_t udp_payloads[] = { 0, 13, 519, 520, 521, 1183, 1184,
+				       1185, 3000, 65000 };
+
+#define N_UDP_PAYLOADS (int)(sizeof(udp_payloads) / sizeof(udp_payloads[0]))
+
+/* _i: the payload size times two, plus one for IPv6. */
+START_TEST(refuse_udp)
+{
+	static struct tpkt p, r, want;
+	const int family = _i % 2 ? AF_INET6 : AF_INET;
+	const size_t payload = udp_payloads[_i / 2];
+	const size_t limit = family == AF_INET ? 576 : 1280;
+	const size_t room = limit - (family == AF_INET ? 28 : 48);
+	size_t quote;
+
+	tp_client_udp(&p, family, payload);
+	quote = p.len < room ? p.len : room;
+	tp_unreach(&want, &p, quote);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), want.len);
+	check_same(&r, &want);
+	ck_assert(ref_ip_ok(&r));
+	ck_assert(ref_l4_ok(&r));
+	ck_assert_mem_eq(r.b + r.l4_off + 8, p.b, quote);
+	ck_assert_uint_eq(r.len, p.len < room ? r.l4_off + 8 + p.len : limit);
+}
+END_TEST
+
+/*
+ * The fresh header drops IPv4 options and IPv6 extension headers but keeps
+ * the addresses behind them; a UDP refusal quotes the original whole.
+ * _i: bit 0 IPv6, bit 1 UDP.
+ */
+START_TEST(refuse_past_options)
+{
+	static struct tpkt p, r, want;
+	const bool udp = _i & 2;
+
+	if (_i & 1) {
+		tp_ip(&p, AF_INET6, PEER, LOCAL);
+		tp_ext(&p, IPPROTO_HOPOPTS, 8);
+		tp_ext(&p, IPPROTO_DSTOPTS, 16);
+	} else {
+		tp_ip(&p, AF_INET, PEER, LOCAL);
+		p.b[0] = 0x47;
+		memset(p.b + 20, 1, 8);
+		p.len = 28;
+	}
+	tp_l4(&p, udp ? IPPROTO_UDP : IPPROTO_TCP, PEER_PORT, SHARED_PORT, 9);
+	if (!udp)
+		p.b[p.l4_off + 13] = SYN;
+	tp_finish(&p);
+	if (p.family == AF_INET) {
+		wr16(p.b + 10, 0);
+		wr16(p.b + 10, (uint16_t)~ref_fold(ref_add(0, p.b, 28)));
+	}
+
+	if (udp)
+		tp_unreach(&want, &p, p.len);
+	else
+		tp_rst(&want, p.family, RST | ACK, 0, TP_SEQ + 10);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), want.len);
+	check_same(&r, &want);
+	ck_assert(ref_ip_ok(&r));
+	ck_assert(ref_l4_ok(&r));
+}
+END_TEST
+
+/* Bytes after the IP length are not part of the datagram and not quoted. */
+START_TEST(refuse_udp_trailing_bytes)
+{
+	static struct tpkt p, r, want;
+	const int family = _i ? AF_INET6 : AF_INET;
+
+	tp_client_udp(&p, family, 21);
+	memset(p.b + p.len, 0xee, 16);
+	tp_unreach(&want, &p, p.len);
+	ck_assert_uint_eq(refuse(&p, p.len + 16, PKT_REFUSAL_MAX, &r),
+			  want.len);
+	check_same(&r, &want);
+	ck_assert(ref_l4_ok(&r));
+}
+END_TEST
+
+/* The first fragment of a datagram is quoted like a whole one. */
+START_TEST(refuse_fragments)
+{
+	static struct tpkt p, r, want;
+
+	tp_v4_frag(&p, 0x2000, 48);
+	tp_unreach(&want, &p, p.len);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), want.len);
+	check_same(&r, &want);
+
+	tp_v6_frag(&p, 0, true);
+	tp_unreach(&want, &p, p.len);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), want.len);
+	check_same(&r, &want);
+	ck_assert(ref_l4_ok(&r));
+
+	/* A TCP segment cut into fragments has no known length to ack. */
+	tp_client_tcp(&p, AF_INET, SYN, TP_SEQ, 0, 40);
+	wr16(p.b + 6, 0x2000);
+	wr16(p.b + 10, 0);
+	wr16(p.b + 10, (uint16_t)~ref_fold(ref_add(0, p.b, 20)));
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+}
+END_TEST
+
+/*
+ * A reset is never answered, and only TCP and UDP are refused.  _i: IPv6.
+ */
+START_TEST(refuse_declined)
+{
+	static struct tpkt p, inner, r;
+	const int family = _i ? AF_INET6 : AF_INET;
+
+	tp_client_tcp(&p, family, RST, TP_SEQ, 0, 0);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+	tp_client_tcp(&p, family, RST | ACK, TP_SEQ, 0, 0);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+	tp_client_tcp(&p, family, SYN | RST, TP_SEQ, 0, 0);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+
+	/* An ICMP error, even one quoting a refusable packet. */
+	tp_icmp_error(&p, &inner, &icmp_kinds[_i], IPPROTO_UDP, PKT_IN,
+		      SHARED_PORT, false);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+
+	/* Other transports. */
+	tp_client_udp(&p, family, 20);
+	p.b[family == AF_INET ? 9 : 6] = IPPROTO_SCTP;
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+	if (family == AF_INET6) {
+		p.b[6] = IPPROTO_ESP;
+		ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+	}
+
+	/* Malformed transport headers. */
+	tp_client_tcp(&p, family, SYN, TP_SEQ, 0, 8);
+	p.b[p.l4_off + 12] = 0xf0;
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+	tp_client_udp(&p, family, 8);
+	wr16(p.b + p.l4_off + 4, 17);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+}
+END_TEST
+
+/*
+ * Every prefix of a refusable packet is declined.  _i: bit 0 IPv6, bit 1
+ * UDP.
+ */
+START_TEST(refuse_truncated)
+{
+	static struct tpkt p, r;
+	const int family = _i & 1 ? AF_INET6 : AF_INET;
+
+	if (_i & 2)
+		tp_client_udp(&p, family, 30);
+	else
+		tp_client_tcp(&p, family, SYN, TP_SEQ, 12, 5);
+	ck_assert_uint_gt(refuse(&p, p.len, PKT_REFUSAL_MAX, &r), 0);
+	for (size_t n = 0; n < p.len; n++)
+		ck_assert_uint_eq(refuse(&p, n, PKT_REFUSAL_MAX, &r), 0);
+}
+END_TEST
+
+/*
+ * A buffer one byte short is left alone; one of exactly the size is used.
+ * _i: bit 0 IPv6, bit 1 UDP, bit 2 a datagram whose quote is cut.
+ */
+START_TEST(refuse_small_cap)
+{
+	static struct tpkt p, r;
+	const int family = _i & 1 ? AF_INET6 : AF_INET;
+	size_t need;
+
+	if (_i & 2)
+		tp_client_udp(&p, family, _i & 4 ? 2000 : 30);
+	else
+		tp_client_tcp(&p, family, SYN, TP_SEQ, 0, 0);
+	need = refuse(&p, p.len, PKT_REFUSAL_MAX, &r);
+	ck_assert_uint_gt(need, 0);
+	ck_assert_uint_eq(refuse(&p, p.len, need, &r), need);
+	ck_assert_uint_eq(refuse(&p, p.len, need - 1, &r), 0);
+	ck_assert_uint_eq(refuse(&p, p.len, 0, &r), 0);
+}
+END_TEST
+
+/*
+ * Addresses that are not one unicast host are never answered, at either
+ * end; the loopback address and the edges of the forbidden ranges are.
+ */
+static const struct addr_case {
+	int family;
+	bool dst;
+	uint8_t addr[16];
+	bool refused;
+} addr_cases[] = {
+	{ AF_INET, true, { 224, 0, 0, 251 }, true },
+	{ AF_INET, true, { 239, 255, 255, 250 }, true },
+	{ AF_INET, true, { 255, 255, 255, 255 }, true },
+	{ AF_INET, false, { 0, 0, 0, 0 }, true },
+	{ AF_INET, false, { 0, 1, 2, 3 }, true },
+	{ AF_INET, false, { 224, 0, 0, 1 }, true },
+	{ AF_INET, false, { 240, 0, 0, 1 }, true },
+	{ AF_INET, false, { 1, 0, 0, 0 }, false },
+	{ AF_INET, false, { 223, 255, 255, 255 }, false },
+	{ AF_INET, true, { 127, 0, 0, 1 }, false },
+	{ AF_INET6, true, { 0xff, 0x02, [15] = 1 }, true },
+	{ AF_INET6, false, { 0xff, 0x05, [15] = 2 }, true },
+	{ AF_INET6, false, { 0 }, true },
+	{ AF_INET6, false, { [15] = 1 }, false },
+	{ AF_INET6, true, { 0xfe, 0xff, [15] = 1 }, false },
+};
+
+#define N_ADDR_CASES (int)(sizeof(addr_cases) / sizeof(addr_cases[0]))
+
+/* _i: the case times two, plus one for UDP. */
+START_TEST(refuse_addresses)
+{
+	static struct tpkt p, r;
+	const struct addr_case *c = &addr_cases[_i / 2];
+
+	if (_i % 2)
+		tp_client_udp(&p, c->family, 4);
+	else
+		tp_client_tcp(&p, c->family, SYN, TP_SEQ, 0, 0);
+	memcpy(p.b + (c->dst ? dst_off(&p) : src_off(&p)), c->addr,
+	       addr_len(c->family));
+	tp_finish(&p);
+	ck_assert_uint_eq(refuse(&p, p.len, PKT_REFUSAL_MAX, &r) == 0,
+			  c->refused);
+	if (!c->refused) {
+		ck_assert(ref_ip_ok(&r));
+		ck_assert(ref_l4_ok(&r));
+		ck_assert_mem_eq(r.b + src_off(&r),
+				 p.b + dst_off(&p), addr_len(c->family));
+		ck_assert_mem_eq(r.b + dst_off(&r),
+				 p.b + src_off(&p), addr_len(c->family));
+	}
+}
+END_TEST
+
 static uint64_t rng_state;
 
 static uint64_t rng(void)
@@ -993,10 +1411,42 @@ static uint64_t rng(void)
 }
 
 /*
+ * Builds the refusal of buf into a heap buffer of a random size, which it
+ * must fit.  Since the builder parses like pkt_parse, a refusal may only
+ * come from a packet accepted in both directions, and its checksums must
+ * verify with the reference routine.  Returns whether one was built.
+ */
+static bool fuzz_refusal(const uint8_t *buf, size_t len, int accepted)
+{
+	static struct tpkt r;
+	size_t cap = (size_t)(rng() % (PKT_REFUSAL_MAX + 64));
+	uint8_t *out = malloc(cap ? cap : 1);
+	size_t n;
+
+	if (out == NULL)
+		ck_abort_msg("out of memory");
+	n = pkt_build_refusal(buf, len, out, cap);
+	if (n > cap)
+		ck_abort_msg("refusal of %zu bytes in %zu", n, cap);
+	if (n > 0) {
+		if (accepted != 2)
+			ck_abort_msg("refusal of an unparsed packet");
+		wrap_refusal(out, n, &r);
+		if (!ref_ip_ok(&r) || !ref_l4_ok(&r))
+			ck_abort_msg("refusal checksum wrong");
+	}
+	free(out);
+	return n > 0;
+}
+
+static long refusals;
+
+/*
  * Parses buf in both directions; where it is accepted, rewrites a copy and
  * checks that only the port and the checksums the view names changed.
- * Returns how many directions were accepted.  Check's assertions record
- * every success, so the hot path tests with plain ifs.
+ * Then checks its refusal with fuzz_refusal.  Returns how many directions
+ * were accepted.  Check's assertions record every success, so the hot path
+ * tests with plain ifs.
  */
 static int fuzz_one(const uint8_t *buf, size_t len)
 {
@@ -1031,6 +1481,7 @@ static int fuzz_one(const uint8_t *buf, size_t len)
 		}
 		free(copy);
 	}
+	refusals += fuzz_refusal(buf, len, accepted);
 	return accepted;
 }
 
@@ -1044,6 +1495,7 @@ START_TEST(garbage)
 	for (size_t g = 0; g < n; g++)
 		ck_assert_uint_le(set[g].len, sizeof(buf));
 	rng_state = 0x9e3779b97f4a7c15ull;
+	refusals = 0;
 	for (int iter = 0; iter < 100000; iter++) {
 		size_t len = rng() % sizeof(buf);
 
@@ -1067,8 +1519,12 @@ START_TEST(garbage)
 			len = rng() % (len + 1);
 		accepted += fuzz_one(buf, len);
 	}
-	/* The mutations must reach the rewriter often enough to matter. */
+	/*
+	 * The mutations must reach the rewriter and the refusal builder often
+	 * enough to matter.
+	 */
 	ck_assert_int_gt(accepted, 10000);
+	ck_assert_int_gt(refusals, 10000);
 }
 END_TEST
 
@@ -1097,6 +1553,15 @@ static Suite *pkt_suite(void)
 	tcase_add_loop_test(tc, trailing_bytes, 0, nplain);
 	tcase_add_loop_test(tc, udp_padding, 0, 2);
 	tcase_add_test(tc, rewrite_foreign_view);
+	tcase_add_loop_test(tc, refuse_tcp, 0, 2 * N_RST_CASES);
+	tcase_add_loop_test(tc, refuse_udp, 0, 2 * N_UDP_PAYLOADS);
+	tcase_add_loop_test(tc, refuse_past_options, 0, 4);
+	tcase_add_loop_test(tc, refuse_udp_trailing_bytes, 0, 2);
+	tcase_add_test(tc, refuse_fragments);
+	tcase_add_loop_test(tc, refuse_declined, 0, 2);
+	tcase_add_loop_test(tc, refuse_truncated, 0, 4);
+	tcase_add_loop_test(tc, refuse_small_cap, 0, 8);
+	tcase_add_loop_test(tc, refuse_addresses, 0, 2 * N_ADDR_CASES);
 	tcase_add_test(tc, garbage);
 	suite_add_tcase(s, tc);
 	return s;

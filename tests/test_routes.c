@@ -1,13 +1,16 @@
 /*
  * Unit tests for routes: the pure parts only.  routes_find (dispatch, HEAD
- * as GET, the Allow list behind 404 and 405, the {id} capture), the strict
- * number parser every API number goes through, the error object every
- * failure is answered with, and the two replies routes_run gives without
- * reaching the control plane (a malformed {id}, the route listing).
+ * as GET, the Allow list behind 404 and 405, the {id} capture, the body
+ * limit), the strict number parser every API number goes through, the
+ * error object every failure is answered with, the answers routes_begin
+ * gives from the headers alone, the replies routes_run gives without
+ * reaching the control plane (a malformed {id}, the route listing), and
+ * the ETag every one of them carries.
  *
  * routes.o refers to the control plane through its handlers, so this file
  * defines the control_* functions; each one fails the test if it is ever
- * called, since no test here may depend on a real control plane.
+ * called, since no test here may depend on a real control plane, except
+ * control_version, which answers TEST_VERSION.
  */
 #include <check.h>
 #include <stdint.h>
@@ -19,8 +22,7 @@
 
 #include "control.h"
 #include "routes.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /* ---- control plane stubs ---------------------------------------------- */
 
@@ -85,18 +87,26 @@ int control_mapping_delete(struct control *ctl, int64_t id,
 	return -1;
 }
 
-int control_config_replace(struct control *ctl, struct mapping *rows, size_t n,
-			   struct control_cond *cond, size_t *bad,
-			   struct mapping_error *err)
+int control_table_replace(struct control *ctl, struct mapping *rows, size_t n,
+			  struct control_cond *cond, struct mapping_error *err)
 {
 	(void)ctl;
 	(void)rows;
 	(void)n;
 	(void)cond;
-	(void)bad;
 	(void)err;
-	NO_CONTROL("control_config_replace");
+	NO_CONTROL("control_table_replace");
 	return -1;
+}
+
+/* The table version every reply without one of its own is stamped with. */
+#define TEST_VERSION 4242
+#define TEST_ETAG "\"4242\""
+
+uint64_t control_version(struct control *ctl)
+{
+	(void)ctl;
+	return TEST_VERSION;
 }
 
 void control_status_get(struct control *ctl, struct control_status *out)
@@ -270,6 +280,25 @@ START_TEST(find_distinct_routes)
 	ck_assert(routes_find("GET", MAPPINGS, &m));
 	for (size_t i = 0; i <= ARRAY_LEN(methods); i++)
 		ck_assert_ptr_ne(m.route, seen[i]);
+}
+END_TEST
+
+/* Only the whole-table import reads more than the default body. */
+START_TEST(find_body_max)
+{
+	struct routes_match m;
+
+	ck_assert(routes_find("PUT", "/api/v1/config", &m));
+	ck_assert_uint_eq(m.body_max, ROUTES_CONFIG_BODY_MAX);
+	ck_assert(routes_find("POST", MAPPINGS, &m));
+	ck_assert_uint_eq(m.body_max, ROUTES_BODY_MAX);
+	ck_assert(routes_find("PATCH", MAPPINGS "/3", &m));
+	ck_assert_uint_eq(m.body_max, ROUTES_BODY_MAX);
+	ck_assert(!routes_find("POST", "/api/v1/config", &m));
+	ck_assert_uint_eq(m.body_max, ROUTES_BODY_MAX);
+	ck_assert(!routes_find("GET", "/index.html", &m));
+	ck_assert_uint_eq(m.body_max, ROUTES_BODY_MAX);
+	ck_assert_uint_gt(ROUTES_CONFIG_BODY_MAX, ROUTES_BODY_MAX);
 }
 END_TEST
 
@@ -524,6 +553,7 @@ START_TEST(run_bad_id)
 		ck_assert_str_eq(error_str(&r, "field"), "id");
 		ck_assert_str_eq(error_str(&r, "message"),
 				 "mapping ids are positive integers");
+		ck_assert_str_eq(r.etag, TEST_ETAG);
 		json_decref(r.body);
 	}
 }
@@ -546,6 +576,8 @@ START_TEST(run_route_list)
 		ck_assert(routes_find("GET", paths[p], &m));
 		routes_run(&m, &req, &r);
 		ck_assert_uint_eq(r.status, 200);
+		/* A reply that describes no particular read has the current version. */
+		ck_assert_str_eq(r.etag, TEST_ETAG);
 		routes = json_object_get(r.body, "routes");
 		ck_assert(json_is_array(routes));
 		ck_assert_uint_eq(json_array_size(routes), 14);
@@ -653,6 +685,7 @@ START_TEST(run_needs_token)
 				      r.status);
 			ck_assert(r.challenge);
 			ck_assert_str_eq(error_str(&r, "code"), "unauthorized");
+			ck_assert_str_eq(r.etag, TEST_ETAG);
 			json_decref(r.body);
 		}
 	}
@@ -694,8 +727,114 @@ START_TEST(run_rule_order)
 		ck_assert_msg(r.status == cases[i].status, "case %zu: %u", i, r.status);
 		ck_assert_str_eq(error_str(&r, "code"), cases[i].code);
 		ck_assert(!r.challenge);
+		ck_assert_str_eq(r.etag, TEST_ETAG);
 		json_decref(r.body);
 	}
+}
+END_TEST
+
+/*
+ * routes_begin answers from the headers what cannot succeed, with the same
+ * rules and error objects as routes_run, and lets the rest read its body.
+ */
+START_TEST(begin_early_answers)
+{
+	static const struct {
+		const char *method;
+		const char *path;
+		const char *authorization;
+		bool too_large;
+		unsigned status;  /* 0: go on and read the body */
+		const char *code;
+		const char *allow;
+	} cases[] = {
+		{ "GET", "/api/v1/nothing", NULL, false, 404, "not_found", "" },
+		{ "POST", "/api/v1/nothing", NULL, true, 404, "not_found", "" },
+		{ "DELETE", MAPPINGS, NULL, false, 405, "method_not_allowed", "GET, POST" },
+		{ "POST", "/api/v1/status", "Bearer " TOKEN, false, 405,
+		  "method_not_allowed", "GET" },
+		{ "POST", MAPPINGS, NULL, true, 401, "unauthorized", "" },
+		{ "PUT", "/api/v1/config", "Bearer wrong-token-wrong-token", false, 401,
+		  "unauthorized", "" },
+		{ "PUT", "/api/v1/config", "Bearer " TOKEN, true, 413, "body_too_large", "" },
+		{ "POST", MAPPINGS, "Bearer " TOKEN, true, 413, "body_too_large", "" },
+		{ "POST", MAPPINGS, "Bearer " TOKEN, false, 0, NULL, "" },
+		{ "PUT", "/api/v1/config", "Bearer " TOKEN, false, 0, NULL, "" },
+		{ "GET", MAPPINGS, NULL, false, 0, NULL, "" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct routes_request req = good_write;
+		struct routes_reply r;
+		struct routes_match m;
+		bool go_on;
+
+		req.body = NULL;
+		req.body_len = 0;
+		req.authorization = cases[i].authorization;
+		req.body_too_large = cases[i].too_large;
+		memset(&r, 0, sizeof(r));
+		routes_find(cases[i].method, cases[i].path, &m);
+		go_on = routes_begin(&m, cases[i].method, &req, &r);
+		ck_assert_msg(go_on == (cases[i].status == 0), "case %zu: go on %d", i, go_on);
+		if (go_on) {
+			ck_assert_uint_eq(r.status, 0);
+			ck_assert_ptr_null(r.body);
+			continue;
+		}
+		ck_assert_msg(r.status == cases[i].status, "case %zu: %u", i, r.status);
+		ck_assert_str_eq(error_str(&r, "code"), cases[i].code);
+		ck_assert_str_eq(r.allow, cases[i].allow);
+		ck_assert_str_eq(r.etag, TEST_ETAG);
+		ck_assert(r.challenge == (cases[i].status == 401));
+		json_decref(r.body);
+	}
+}
+END_TEST
+
+/* A 413 names the limit of the route it was sent to. */
+START_TEST(begin_names_the_limit)
+{
+	struct routes_request req = good_write;
+	struct routes_reply r;
+	struct routes_match m;
+	char want[64];
+
+	req.body_too_large = true;
+	memset(&r, 0, sizeof(r));
+	ck_assert(routes_find("PUT", "/api/v1/config", &m));
+	ck_assert(!routes_begin(&m, "PUT", &req, &r));
+	snprintf(want, sizeof(want), "exceeds %d bytes", ROUTES_CONFIG_BODY_MAX);
+	ck_assert_ptr_nonnull(strstr(error_str(&r, "message"), want));
+	json_decref(r.body);
+}
+END_TEST
+
+/* A stored write that is not live keeps its Location and ETag, and shows what it stored. */
+START_TEST(reply_not_live)
+{
+	struct mapping_error err = { 503, "not_live", "", "stored, not live" };
+	struct routes_reply r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.location, sizeof(r.location), "/api/v1/mappings/7");
+	routes_reply_etag(&r, 99);
+	routes_reply_not_live(&r, &err, json_pack("{s:i}", "id", 7));
+	ck_assert_uint_eq(r.status, 503);
+	ck_assert_str_eq(r.location, "/api/v1/mappings/7");
+	ck_assert_str_eq(r.etag, "\"99\"");
+	ck_assert_uint_eq(json_object_size(r.body), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(r.body, "error"), "code")), "not_live");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(r.body, "stored"), "id")), 7);
+	json_decref(r.body);
+	/* A deletion has nothing to show. */
+	memset(&r, 0, sizeof(r));
+	routes_reply_not_live(&r, &err, NULL);
+	ck_assert_uint_eq(r.status, 503);
+	ck_assert_uint_eq(json_object_size(r.body), 1);
+	json_decref(r.body);
 }
 END_TEST
 
@@ -774,6 +913,7 @@ static Suite *routes_suite(void)
 	tcase_add_loop_test(tc, find, 0, ARRAY_LEN(find_cases));
 	tcase_add_test(tc, find_head_is_get);
 	tcase_add_test(tc, find_distinct_routes);
+	tcase_add_test(tc, find_body_max);
 	tcase_add_loop_test(tc, parse_uint, 0, ARRAY_LEN(uint_cases));
 	tcase_add_test(tc, reply_error_shape);
 	tcase_add_test(tc, reply_error_no_field);
@@ -785,6 +925,9 @@ static Suite *routes_suite(void)
 	tcase_add_test(tc, run_needs_token);
 	tcase_add_test(tc, run_rule_order);
 	tcase_add_test(tc, run_openapi_is_a_file);
+	tcase_add_test(tc, begin_early_answers);
+	tcase_add_test(tc, begin_names_the_limit);
+	tcase_add_test(tc, reply_not_live);
 	tcase_add_loop_test(tc, parse_if_match, 0, ARRAY_LEN(if_match_cases));
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,8 +5,16 @@
 
 Phases (URL is the daemon's base, http://HOST:PORT or https://HOST:PORT):
   core DB            every route, auth on every write, every error status,
-                     ETag and If-Match, pagination
+                     ETag and If-Match (an ETag on every answer), pagination
+  early              answers from the headers alone: 401/404/405/413 before
+                     the body, a 20 MB chunked upload refused at once
   import DB          PUT /api/v1/config: all or nothing, ids kept, counters
+  bigimport N        an export of N rows (over 64 KiB) imports back as it is
+  order [check]      rows stay ordered by id after an import ([9000, 8000,
+                     new] lists 8000, 9000, 9001); "check" only reads
+  names              an import does not wait for DNS: names show "resolving"
+  notlive STEP       with the ipsets broken (by the shell), a write answers
+                     503 with its Location, ETag and what it stored
   battery DB         bad input of every kind answers 4xx only, the table stays
                      byte-identical and the daemon keeps serving
   openapi            the OpenAPI document against the route table
@@ -36,6 +44,7 @@ import urllib.parse
 
 TIMEOUT = 10
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+ROUTES_CONFIG_BODY_MAX = 16 * 1024 * 1024
 
 
 def check(ok, what, why=""):
@@ -265,8 +274,8 @@ def phase_core(api, db):
     ]
     for what, method, path, body, headers, status, code, field in cases:
         r = api.call(method, path, body, headers=headers)
-        check(is_error(r, status, code, field),
-              "%s answers %d%s" % (what, status, " " + code if code else ""), r)
+        check(is_error(r, status, code, field) and etag_version(r) is not None,
+              "%s answers %d%s, with an ETag" % (what, status, " " + code if code else ""), r)
     r = api.call("POST", "/api/v1/mappings", good, ctype="text/plain")
     check(is_error(r, 415, "unsupported_media_type"), "a body that is not application/json answers 415", r)
     r = api.call("POST", "/api/v1/mappings", good, ctype=None)
@@ -280,6 +289,24 @@ def phase_core(api, db):
                    b"Authorization: Bearer " + api.token.encode() + b"\r\n"
                    b"Content-Length: 100000000\r\nConnection: close\r\n\r\n")
     check(code == 413, "a declared Content-Length of 100 MB answers 413 before the body", code)
+
+    # Every answer carries the table version, whatever it is about.
+    now = etag_version(api.call("GET", "/api/v1/status", auth=False))
+    for what, method, path, auth, body in (
+            ("GET /healthz", "GET", "/healthz", False, None),
+            ("GET /metrics", "GET", "/metrics", False, None),
+            ("GET /api/v1/routes", "GET", "/api/v1/routes", False, None),
+            ("GET /api/v1/", "GET", "/api/v1/", False, None),
+            ("HEAD /api/v1/mappings", "HEAD", "/api/v1/mappings", False, None),
+            ("a 401", "POST", "/api/v1/mappings", False, mapping(5)),
+            ("a 404 for a route", "GET", "/api/v1/nothing", False, None),
+            ("a 404 for a file", "GET", "/nothing.html", False, None),
+            ("a 405", "DELETE", "/api/v1/mappings", True, None),
+            ("a 412", "DELETE", "/api/v1/mappings/%s" % mid, True, None)):
+        headers = {"If-Match": '"1"'} if what == "a 412" else {}
+        r = api.call(method, path, body, auth=auth, headers=headers)
+        check(etag_version(r) == now, "%s carries the current table version as ETag (%s)"
+              % (what, r.status), (r.headers.get("etag"), now))
 
     # ETag and If-Match.
     r = api.call("GET", "/api/v1/mappings", auth=False)
@@ -412,6 +439,185 @@ def phase_import(api, db):
     r = api.call("PUT", "/api/v1/config", {"mappings": []})
     check(r.status == 200 and api.call("GET", "/api/v1/mappings").json()["total"] == 0,
           "an empty import empties the table", r)
+
+
+# ---- early answers ------------------------------------------------------------
+
+def raw_upload(api, head, total, chunk=65536):
+    """Sends head, then a chunked body of total bytes from another thread
+    while reading the answer.  Returns (status, seconds to the status line,
+    bytes sent by then)."""
+    s = socket.create_connection((api.host, api.port), timeout=TIMEOUT)
+    sent = [0]
+
+    def send():
+        block = b"%x\r\n" % chunk + b"x" * chunk + b"\r\n"
+        try:
+            while sent[0] < total:
+                s.sendall(block)
+                sent[0] += chunk
+            s.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the daemon stopped reading: what this test wants
+
+    t0 = time.monotonic()
+    s.sendall(head)
+    th = threading.Thread(target=send)
+    th.start()
+    data = b""
+    try:
+        while b"\r\n" not in data and len(data) < 65536:
+            got = s.recv(4096)
+            if not got:
+                break
+            data += got
+    except OSError:
+        pass
+    took, upto = time.monotonic() - t0, sent[0]
+    s.close()
+    th.join(TIMEOUT)
+    parts = data.split(b" ", 2)
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), took, upto
+
+
+def phase_early(api):
+    total = 20 * 1024 * 1024
+    head = (b"POST /api/v1/mappings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    status, took, upto = raw_upload(api, head, total)
+    check(status == 401 and took < 2 and upto < total,
+          "an unauthenticated 20 MB chunked POST gets 401 at once, before its body is read",
+          "%d after %.2f s, %d bytes sent" % (status, took, upto))
+    auth = b"Authorization: Bearer " + api.token.encode() + b"\r\n"
+    for what, req, want in (
+            ("a 100 MB PUT /api/v1/config by Content-Length", b"PUT /api/v1/config HTTP/1.1\r\n" + auth +
+             b"Content-Type: application/json\r\nContent-Length: 100000000\r\n", 413),
+            ("a 1 MB POST to an unknown route", b"POST /api/v1/nothing HTTP/1.1\r\n" + auth +
+             b"Content-Type: application/json\r\nContent-Length: 1000000\r\n", 404),
+            ("a 1 MB POST to a read-only route", b"POST /api/v1/status HTTP/1.1\r\n" + auth +
+             b"Content-Type: application/json\r\nContent-Length: 1000000\r\n", 405),
+            ("a 1 MB unauthenticated PATCH", b"PATCH /api/v1/mappings/1 HTTP/1.1\r\n"
+             b"Content-Type: application/json\r\nContent-Length: 1000000\r\n", 401)):
+        code = api.raw(req + b"Host: x\r\nConnection: close\r\n\r\n")
+        check(code == want, "%s answers %d before the body" % (what, want), code)
+    # An authenticated chunked upload past the limit is cut off, not read to its end.
+    head = (b"POST /api/v1/mappings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + auth + b"Transfer-Encoding: chunked\r\n\r\n")
+    status, took, upto = raw_upload(api, head, total)
+    check(took < 5 and upto < total, "a 20 MB chunked POST with the token is cut off past the limit",
+          "%d after %.2f s, %d bytes sent" % (status, took, upto))
+    r = api.call("GET", "/healthz", auth=False)
+    check(r.status == 200, "and the daemon stays healthy", r)
+    r = api.call("POST", "/api/v1/mappings", mapping(600))
+    check(r.status == 201, "and takes a good write", r)
+    if r.status == 201:
+        api.call("DELETE", r.headers.get("location"))
+
+
+# ---- big imports, order, names ------------------------------------------------
+
+def phase_bigimport(api, n):
+    rows = [mapping(i, address="10.%d.%d.%d" % (100 + i // 60000, i // 250 % 240, i % 250 + 1),
+                    assigned_port=1024 + i, comment="big import row %d" % i) for i in range(n)]
+    r = api.call("PUT", "/api/v1/config", {"mappings": rows})
+    check(r.status == 200 and len((r.json() or {}).get("mappings", [])) == n,
+          "PUT /api/v1/config takes %d mappings in one document" % n, r)
+    exported = api.export() or b""
+    check(len(exported) > 64 * 1024, "their export is over 64 KiB (%d bytes)" % len(exported))
+    r = api.call("PUT", "/api/v1/config", exported)
+    back = api.export() or b"{}"
+    a, b = json.loads(exported), json.loads(back)
+    check(r.status == 200 and a["mappings"] == b["mappings"] and b["version"] > a["version"],
+          "the export imports back as it is (export, import, export round trip)", r)
+    auth = b"Authorization: Bearer " + api.token.encode() + b"\r\n"
+    code = api.raw(b"PUT /api/v1/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + auth +
+                   b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (ROUTES_CONFIG_BODY_MAX + 1))
+    check(code == 413, "an import over 16 MiB answers 413", code)
+    r = api.call("POST", "/api/v1/mappings", b'{"comment":"' + b"x" * (64 * 1024) + b'"}')
+    check(is_error(r, 413, "body_too_large"), "other routes keep their 64 KiB limit", r)
+
+
+ORDER = [9000, 8000, 9001]
+
+
+def phase_order(api, only_check):
+    if not only_check:
+        rows = [mapping(1, id=9000), mapping(2, id=8000), mapping(3)]
+        r = api.call("PUT", "/api/v1/config", {"mappings": rows})
+        got = [m["id"] for m in (r.json() or {}).get("mappings", [])]
+        check(r.status == 200 and got == sorted(ORDER),
+              "importing ids [9000, 8000, new] answers them in id order: 8000, 9000, 9001", got)
+    items = (api.call("GET", "/api/v1/mappings", auth=False).json() or {}).get("items", [])
+    got = [m["id"] for m in items]
+    check(got == sorted(ORDER), "the list is in id order: 8000, 9000, 9001%s"
+          % (" after a restart" if only_check else ""), got)
+    cfg = json.loads(api.export() or b"{}")
+    check([m["id"] for m in cfg.get("mappings", [])] == sorted(ORDER), "so is the export")
+
+
+def phase_names(api):
+    rows = [mapping(1, address="slow.portshare.test"), mapping(2, address="fast.portshare.test"),
+            mapping(3, address="10.77.9.1")]
+    t0 = time.monotonic()
+    r = api.call("PUT", "/api/v1/config", {"mappings": rows})
+    took = time.monotonic() - t0
+    check(r.status == 200 and took < 1.0,
+          "an import with a name whose lookup takes seconds answers at once (%.2f s)" % took, r)
+    items = {m["address"]: m for m in (api.call("GET", "/api/v1/mappings", auth=False).json() or {}).get("items", [])}
+    slow = items.get("slow.portshare.test", {})
+    check(slow.get("resolved") is False and slow.get("resolve_error") == "resolving",
+          "right after it, the slow name shows resolved false, resolve_error \"resolving\"", slow)
+    check(items.get("10.77.9.1", {}).get("resolved") is True, "a literal is resolved at once")
+    deadline = time.monotonic() + 20
+    fast = {}
+    while time.monotonic() < deadline:
+        items = {m["address"]: m for m in (api.call("GET", "/api/v1/mappings", auth=False).json() or {}).get("items", [])}
+        fast, slow = items.get("fast.portshare.test", {}), items.get("slow.portshare.test", {})
+        if fast.get("resolved") and slow.get("resolve_error") not in (None, "resolving"):
+            break
+        time.sleep(0.2)
+    check(fast.get("resolved") is True and fast.get("addresses") == ["198.18.1.1"],
+          "the resolver thread resolves the name from the hosts file", fast)
+    check(slow.get("resolved") is False and slow.get("resolve_error") not in (None, "resolving"),
+          "and reports why the other does not resolve", slow)
+
+
+def phase_notlive(api, step):
+    if step == "broken":
+        r = api.call("POST", "/api/v1/mappings", mapping(610))
+        body = r.json() or {}
+        stored = body.get("stored") or {}
+        loc = r.headers.get("location", "")
+        check(r.status == 503 and (body.get("error") or {}).get("code") == "not_live",
+              "with the ipsets broken, a POST answers 503 not_live", r)
+        check(loc == "/api/v1/mappings/%s" % stored.get("id") and stored.get("address") == mapping(610)["address"],
+              "with the Location of the stored row, and the row itself", (loc, stored))
+        v = etag_version(r)
+        check(v is not None and v == etag_version(api.call("GET", "/api/v1/status", auth=False)),
+              "and the ETag of the version it made", r.headers)
+        g = api.call("GET", loc)
+        check(g.status == 200, "the row is there to read", g)
+        r = api.call("PATCH", loc, {"comment": "patched while broken"}, headers={"If-Match": '"%d"' % v})
+        body = r.json() or {}
+        check(r.status == 503 and (body.get("stored") or {}).get("comment") == "patched while broken"
+              and etag_version(r) is not None and etag_version(r) > v,
+              "a PATCH answers 503 with the new ETag and the row as stored", r)
+        r = api.call("DELETE", loc, headers={"If-Match": r.headers.get("etag", "")})
+        check(r.status == 503 and etag_version(r) is not None and "stored" not in (r.json() or {}),
+              "a DELETE answers 503 with the new ETag", r)
+        check(api.call("GET", loc).status == 404, "and the row is gone")
+    else:
+        deadline = time.monotonic() + 10
+        r = None
+        while time.monotonic() < deadline:
+            r = api.call("POST", "/api/v1/mappings", mapping(611))
+            if r.status != 503:
+                break
+            api.call("DELETE", r.headers.get("location", "/"))
+            time.sleep(0.5)
+        check(r is not None and r.status == 201, "once the ipsets work again, writes are live again", r)
+        if r is not None and r.status == 201:
+            check(api.call("DELETE", r.headers.get("location")).status == 204, "and the row deletes")
 
 
 # ---- battery ------------------------------------------------------------------
@@ -734,6 +940,11 @@ def main():
         "metrics": lambda: phase_metrics(api, int(args[0]), int(args[1])),
         "kept": lambda: phase_kept(api, int(args[0]), int(args[1])),
         "tls": lambda: phase_tls(api),
+        "early": lambda: phase_early(api),
+        "bigimport": lambda: phase_bigimport(api, int(args[0])),
+        "order": lambda: phase_order(api, bool(args and args[0] == "check")),
+        "names": lambda: phase_names(api),
+        "notlive": lambda: phase_notlive(api, args[0]),
     }
     phases[phase]()
     print("DONE")

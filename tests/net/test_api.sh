@@ -3,12 +3,17 @@
 # namespace (daemon, rules, a UDP echo server) and a client namespace that
 # sends traffic through a mapping.  The checks themselves are in
 # api_checks.py, one phase per call: every route, auth on every write
-# (walked from the route table), every error status, ETag and If-Match,
-# pagination, the all-or-nothing config import, a burst of bad input that
-# must leave the table byte-identical, the OpenAPI document against the
-# route table, and /metrics parsed by prometheus_client with counters that
-# match the traffic sent.  Then the token file's rules and HTTPS with a
-# self-signed certificate.
+# (walked from the route table), every error status, an ETag on every
+# answer and If-Match, answers from the headers alone (a 20 MB chunked
+# upload without the token gets its 401 at once), pagination, the
+# all-or-nothing config import, a round trip of an export over 64 KiB, a
+# burst of bad input that must leave the table byte-identical, the OpenAPI
+# document against the route table, and /metrics parsed by
+# prometheus_client with counters that match the traffic sent.  Then an
+# import that does not wait for DNS (a silent name server), rows kept in id
+# order across an import and a restart, 503 answers that still show what
+# they stored (the kernel ipsets broken on purpose), the token file's rules
+# and HTTPS with a self-signed certificate.
 set -euo pipefail
 # shellcheck source=tests/net/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +38,20 @@ ip -n "$srv" addr add 198.18.1.1/24 dev vs
 ip -n "$cli" addr add 198.18.1.10/24 dev vc
 ip -n "$srv" link set vs up
 ip -n "$cli" link set vc up
+
+# Names: one in the server's hosts file; any other goes to a name server
+# that never answers, so its lookup takes seconds.  ip netns exec mounts
+# these over /etc/hosts and /etc/resolv.conf.
+mkdir -p "/etc/netns/$srv"
+printf '127.0.0.1 localhost\n198.18.1.1 fast.portshare.test\n' >"/etc/netns/$srv/hosts"
+printf 'nameserver 127.0.0.53\noptions timeout:3 attempts:1\n' >"/etc/netns/$srv/resolv.conf"
+t_spawn "$srv" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.53", 53))
+while True:
+    s.recv(4096)
+'
 
 # verdicts NAME: turns the PASS and FAIL lines of api_checks.py phase NAME
 # on stdin into checks; a phase that died half way fails.
@@ -68,7 +87,9 @@ t_check "it holds 64 hex digits and a newline" \
 	grep -Eqx '[0-9a-f]{64}' "$T_TOKEN_FILE"
 
 phase "$srv" core "$url" "$T_TOKEN_FILE" "$db"
+phase "$srv" early "$url" "$T_TOKEN_FILE"
 phase "$srv" import "$url" "$T_TOKEN_FILE" "$db"
+phase "$srv" bigimport "$url" "$T_TOKEN_FILE" 1200
 phase "$srv" battery "$url" "$T_TOKEN_FILE" "$db"
 phase "$srv" openapi "$url" "$T_TOKEN_FILE"
 
@@ -92,6 +113,19 @@ phase "$srv" metrics "$url" "$T_TOKEN_FILE" 500 "$n"
 phase "$srv" kept "$url" "$T_TOKEN_FILE" 500 "$n"
 t_stop "$echo_pid"
 
+phase "$srv" names "$url" "$T_TOKEN_FILE"
+phase "$srv" order "$url" "$T_TOKEN_FILE"
+
+# A set of the wrong type where the daemon builds its next addr6 set, held
+# by a rule so that the daemon cannot destroy it, makes every sync fail:
+# writes are stored but not live.
+ip netns exec "$srv" ipset create portshare-addr6.new hash:net family inet6
+ip netns exec "$srv" ip6tables -I INPUT -m set --match-set portshare-addr6.new src -j RETURN
+phase "$srv" notlive "$url" "$T_TOKEN_FILE" broken
+ip netns exec "$srv" ip6tables -D INPUT -m set --match-set portshare-addr6.new src -j RETURN
+ip netns exec "$srv" ipset destroy portshare-addr6.new 2>/dev/null || true
+phase "$srv" notlive "$url" "$T_TOKEN_FILE" fixed
+
 # The token file's rules, checked without binding any queue (-n).
 printf '%s\n' "$(tr -d '\n' <"$T_TOKEN_FILE")" >"$t_tmp/open.token"
 chmod 644 "$t_tmp/open.token"
@@ -102,6 +136,11 @@ printf 'short\n' >"$t_tmp/short.token"
 chmod 600 "$t_tmp/short.token"
 out=$(ip netns exec "$srv" "$PORTSHARED" -n --web "$root/web" --db "$t_tmp/n.db" --token-file "$t_tmp/short.token" 2>&1 || true)
 t_check "a token file without a proper token is refused" grep -q 'must hold one token' <<<"$out"
+: >"$t_tmp/empty.token"
+chmod 600 "$t_tmp/empty.token"
+out=$(ip netns exec "$srv" "$PORTSHARED" -n --web "$root/web" --db "$t_tmp/n.db" --token-file "$t_tmp/empty.token" 2>&1 || true)
+t_check "an empty token file is refused, naming it and saying to delete it" \
+	grep -q "$t_tmp/empty.token is empty.*delete it" <<<"$out"
 t_check "-n does not create a missing token file" \
 	bash -c "ip netns exec '$srv' '$PORTSHARED' -n --web '$root/web' --db '$t_tmp/n.db' --token-file '$t_tmp/none.token' >/dev/null 2>&1 && ! test -e '$t_tmp/none.token'"
 
@@ -136,6 +175,13 @@ kill -TERM "$DAEMON_PID"
 rc=0
 wait "$DAEMON_PID" || rc=$?
 t_eq "portshared exits 0 on SIGTERM after all that" 0 "$rc"
+
+# The order of the rows survives a restart.
+t_check "portshared starts again on the same database" \
+	t_daemon "$srv" "$http" "$db" --queues 0:1
+phase "$srv" order "$url" "$T_TOKEN_FILE" check
+t_stop "$DAEMON_PID"
+
 t_check "uninstall succeeds" ip netns exec "$srv" "$IPT_TOOL" uninstall --state-dir "$state"
 
 t_done test_api

@@ -9,8 +9,10 @@
 # UDP traffic through it from another host and over loopback, READY and
 # watchdog pings, a clean stop.  /proc shows that every thread holds only
 # CAP_NET_ADMIN.  Run as root with the full or the unit's bounding set, the
-# daemon must drop to the same, and without CAP_NET_ADMIN it must refuse to
-# start.
+# daemon must drop to the same; run as root with --user nobody on port 80,
+# it must end as nobody with the same single capability (the port bound
+# before the drop), owning its files and still writing its database; and
+# without CAP_NET_ADMIN it must refuse to start.
 set -euo pipefail
 # shellcheck source=tests/net/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -28,11 +30,14 @@ t_check "make install PREFIX=$prefix DESTDIR=... succeeds" \
 	make -C "$root" --no-print-directory -s -o all install \
 	BUILD="$(dirname "$PORTSHARED")" PREFIX="$prefix" DESTDIR="$dest"
 for f in sbin/portshared sbin/portshare-iptables lib/systemd/system/portshared.service \
-	share/portshare/web/index.html share/man/man8/portshared.8 \
+	share/portshare/web/index.html share/portshare/web/app.js share/portshare/web/style.css \
+	share/portshare/web/openapi.json share/man/man8/portshared.8 \
 	share/man/man8/portshare-iptables.8 share/portshare/sql/001_mappings.sql; do
 	t_check "make install installs $prefix/$f" test -s "$dest$prefix/$f"
 done
 unit="$dest$prefix/lib/systemd/system/portshared.service"
+t_check "make install leaves the screenshots out of the web files" \
+	test ! -e "$dest$prefix/share/portshare/web/doc"
 t_check "the installed unit runs the binaries under PREFIX" \
 	grep -q "^ExecStart=$prefix/sbin/portshared " "$unit"
 
@@ -144,14 +149,16 @@ reach() { # reach NS PROTO ADDR
 
 # start LABEL DIR PREFIX...: starts the daemon in the server namespace
 # through the PREFIX command (setpriv and its options), with its database in
-# DIR and the unit's umask; sets pid and waits for /healthz.
+# DIR, the unit's umask and the options in daemon_args; sets pid and waits
+# for /healthz.
+daemon_args=()
 start() {
 	local label=$1 dir=$2
 	shift 2
 	# shellcheck disable=SC2016 # the inner shell expands its arguments
 	t_spawn "$srv" bash -c 'umask "$0" && exec "$@"' "$umask_unit" "$@" \
 		"$PORTSHARED" --db "$dir/portshare.db" --http "$http" --queues 0:2 \
-		--web "$root/web" 2>"$t_tmp/$label.log"
+		--web "$root/web" "${daemon_args[@]}" 2>"$t_tmp/$label.log"
 	pid=$T_PID
 	t_check "$label: the daemon starts and answers /healthz" \
 		t_wait_for 20 ip netns exec "$srv" curl -sf "http://$http/healthz"
@@ -254,6 +261,49 @@ t_check "$label: the daemon shrank its bounding set itself" \
 	bash -c "! grep -q 'as the service manager set it' '$t_tmp/$label.log'"
 serves "$label" "$dir"
 stop "$label"
+
+# --- As root with --user nobody, on port 80 --------------------------------
+
+label="root-user"
+dir="$t_tmp/$label"
+install -d -m 0700 "$dir"
+saved_http=$http
+http=127.0.0.1:80
+api="http://$http/api/v1"
+daemon_args=(--user nobody)
+start "$label" "$dir" env
+t_eq "$label: the daemon runs as nobody" "$(id -u nobody)" "$(status_field "$pid" Uid)"
+t_eq "$label: in nobody's group" "$(id -g nobody)" "$(status_field "$pid" Gid)"
+t_eq "$label: with no supplementary group" "" "$(status_field "$pid" Groups)"
+caps "$label"
+t_check "$label: it logs the switch" grep -q 'privileges dropped: uid [0-9]* gid [0-9]* as user nobody keeps' "$t_tmp/$label.log"
+# Written after the switch: the database must still take changes.
+serves "$label" "$dir"
+for f in "$dir" "$dir/portshare.db" "$dir/api.token"; do
+	t_eq "$label: nobody owns ${f#"$t_tmp/"}" nobody "$(stat -c %U "$f")"
+done
+reply=$(api POST "$api/mappings" "$dir" \
+	'{"proto":"tcp","address":"198.18.0.1","shared_port":81,"assigned_port":8082}')
+t_eq "$label: a second mapping is stored after the switch" 201 "${reply%% *}"
+stop "$label"
+daemon_args=()
+http=$saved_http
+api="http://$http/api/v1"
+t_check "$label: the database written as nobody reads back as root" \
+	bash -c "sqlite3 '$dir/portshare.db' 'SELECT count(*) FROM mappings' | grep -qx 2"
+
+# A database in a directory that holds other files does not get it given away.
+label="root-user-shared"
+dir="$t_tmp/$label"
+install -d -m 0700 "$dir"
+: >"$dir/someone-elses-file"
+rc=0
+ip netns exec "$srv" timeout 20 "$PORTSHARED" --db "$dir/portshare.db" --http "$http" \
+	--queues 0:2 --web "$root/web" --user nobody 2>"$t_tmp/$label.log" || rc=$?
+t_eq "$label: the daemon refuses to start" 1 "$rc"
+t_check "$label: saying the directory is not its own" \
+	grep -q "will not give .* someone-elses-file.*directory of its own" "$t_tmp/$label.log"
+t_eq "$label: and leaves the directory to root" root "$(stat -c %U "$dir")"
 
 # --- Without CAP_NET_ADMIN the daemon refuses to start ---------------------
 

@@ -7,12 +7,14 @@
 //
 // It prints TAP-like lines ("ok - …", "not ok - …", "# …") that the shell
 // scenario turns into its own numbered results, and exits non-zero when a
-// check failed.  Traffic is the shell's job: this script creates
+// check failed.  A conflicting edit is made with curl, between the page's
+// last read of the table and its write.  Traffic is the shell's job: this script creates
 // DIR/traffic.start once the mapping is in the table, and DIR/traffic.stop
 // once it has seen the counters rise.  Every wait is bounded; nothing here
 // asserts on timing (the load time is only reported).  Screenshots are
 // written only with --shots (PORTSHARE_SCREENSHOTS=1 in the scenario).
 import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -114,6 +116,9 @@ async function run() {
   const resp = await page.goto(opt.url, { waitUntil: "load" });
   const loaded = Date.now() - t0;
   check("GET / serves the dashboard", resp.status() === 200 && (await page.title()) === "portshare");
+  const csp = resp.headers()["content-security-policy"] || "";
+  check("the page is served with a policy that allows only its own origin",
+    /default-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), csp);
   const healthy = await until(() => page.locator("#health").textContent().then((t) => t === "healthy"), 10000);
   const firstData = Date.now() - t0;
   const nav = await page.evaluate(() => {
@@ -191,6 +196,53 @@ async function run() {
   check("saving the edit updates the row",
     await until(async () => (await cell("comment").textContent()) === "edited in the browser", 10000));
   check("the token is not asked for again", !(await dialog.isVisible()));
+
+  // 4b. A conflicting edit.  The page's list polls are answered with the
+  // table as it was, so it keeps that version, while curl changes the row;
+  // the page's save must then be refused (412), reload the table and say so.
+  await row.locator('button[data-action="edit"]').click();
+  await page.fill("#f-comment", "edited after someone else");
+  let stale = true, held = null, ifMatch = null, heldServed = 0;
+  const isList = (u) => u.pathname === "/api/v1/mappings" && u.searchParams.has("limit");
+  await page.route(isList, async (route) => {
+    if (!stale) return route.fallback();
+    if (!held) {
+      const r = await route.fetch();
+      held = { status: r.status(), headers: r.headers(), body: await r.body() };
+    }
+    heldServed++;
+    return route.fulfill(held);
+  });
+  const onPut = (r) => {
+    if (r.method() !== "PUT") return;
+    ifMatch = r.headers()["if-match"] || "";
+    stale = false;
+  };
+  page.on("request", onPut);
+  await until(async () => heldServed >= 2, 10000);
+  const curlArgs = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PATCH",
+    "-H", "Content-Type: application/json", "--data", '{"comment":"changed by curl"}'];
+  if (apiToken()) curlArgs.push("-H", `Authorization: Bearer ${apiToken()}`);
+  const curlStatus = execFileSync("curl", [...curlArgs, `${origin}/api/v1/mappings/${id}`]).toString();
+  check("curl changes the mapping behind the page's back", curlStatus === "200", curlStatus);
+  await page.click("#f-submit");
+  const conflict = await until(async () =>
+    /changed by someone else — reloaded, please retry/.test(await page.locator("#form-msg").textContent()), 10000);
+  check("a save over someone else's change shows the conflict next to the form", conflict,
+    await page.locator("#form-msg").textContent());
+  check("the refused save carried the version the page had seen as If-Match",
+    !!held && ifMatch === held.headers.etag, `${ifMatch} vs ${held && held.headers.etag}`);
+  check("the table was reloaded: the row shows the other change",
+    await until(async () => (await cell("comment").textContent()) === "changed by curl", 10000));
+  check("the form keeps the edit for a retry",
+    (await page.inputValue("#f-comment")) === "edited after someone else" &&
+    (await page.locator("#form-title").textContent()) === `Edit mapping ${id}`);
+  page.off("request", onPut);
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.click("#f-submit");
+  check("the retry saves, now against the version it reloaded",
+    await until(async () => (await cell("comment").textContent()) === "edited after someone else", 10000) &&
+    (await page.locator("#form-msg").textContent()) === `Saved mapping ${id}.`);
 
   // 5. Disable and enable.
   await row.locator('button[data-action="toggle"]').click();
