@@ -160,7 +160,7 @@ static int control_apply(struct control *ctl)
 		log_warnx("%zu table keys are shadowed by earlier mappings "
 			  "(a name resolves to an address another mapping uses)", shadowed);
 	table_publish(t);
-	if (ctl->sets && sets_sync(ctl->sets, rules, n, errbuf, sizeof(errbuf)) < 0) {
+	if (sets_sync(ctl->sets, rules, n, errbuf, sizeof(errbuf)) < 0) {
 		log_warnx("%s", errbuf);
 		rc = CONTROL_UNSYNCED;
 		goto out;
@@ -188,7 +188,7 @@ static int control_not_live(struct mapping_error *err, int rc)
 }
 
 struct control *control_open(const char *db_path, unsigned resolve_interval,
-			     bool use_sets, char *errbuf, size_t errlen)
+			     char *errbuf, size_t errlen)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
 	struct mapping *rows;
@@ -231,11 +231,9 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 				  (long long)ctl->set.rows[i].id, ctl->set.rows[i].address,
 				  res->error);
 	}
-	if (use_sets) {
-		ctl->sets = sets_open(errbuf, errlen);
-		if (!ctl->sets)
-			goto err;
-	}
+	ctl->sets = sets_open(errbuf, errlen);
+	if (!ctl->sets)
+		goto err;
 	if (control_apply(ctl) < 0) {
 		snprintf(errbuf, errlen, "cannot make the initial table live (see above)");
 		goto err;

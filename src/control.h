@@ -78,13 +78,13 @@ struct nfq_pool;
 
 /*
  * Opens the store at db_path, loads the table, publishes the first snapshot
- * and (when use_sets) fills the kernel ipsets, so that the workers know every
+ * and fills the kernel ipsets, so that the workers know every
  * mapping before they bind their queues.  Names are resolved every
  * resolve_interval seconds once control_start has run.  Returns NULL with
  * errbuf filled on failure.
  */
 struct control *control_open(const char *db_path, unsigned resolve_interval,
-			     bool use_sets, char *errbuf, size_t errlen);
+			     char *errbuf, size_t errlen);
 /* Starts the resolver thread; pool (may be NULL) feeds the status counters. */
 int control_start(struct control *ctl, struct nfq_pool *pool);
 /* Stops the resolver, unpublishes the table and closes the store. */

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "nfq.h"
 #include "priv.h"
+#include "store.h"
 #include "util.h"
 
 #ifndef PORTSHARE_WEBDIR
@@ -333,6 +334,29 @@ static int main_user(const char *name, struct priv_user *user, bool *want,
 	return 0;
 }
 
+/*
+ * portshared -n: everything that can be checked without changing anything.
+ * The options and the listener were checked by the caller; the database is
+ * opened read-only.  Returns the exit status.
+ */
+static int main_check(const struct main_opts *o)
+{
+	char errbuf[512];
+	size_t nrows;
+	int st = store_check(o->db, &nrows, errbuf, sizeof(errbuf));
+
+	if (st < 0) {
+		log_warnx("%s", errbuf);
+		return 1;
+	}
+	printf("portshared: configuration OK (%s: %s, queues %u:%u, http %s)\n", o->db,
+	       st == 1 ? "not created yet" : "readable", o->nfq.first_queue, o->nfq.nqueues,
+	       o->http);
+	if (st == 0)
+		printf("portshared: %zu mappings, all valid\n", nrows);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct main_opts o = {
@@ -372,16 +396,12 @@ int main(int argc, char **argv)
 		log_warnx("%s", errbuf);
 		return 1;
 	}
+	if (o.check_only)
+		return main_check(&o);
 	main_db_dir(o.db);
-	ctl = control_open(o.db, o.resolve_interval, !o.check_only, errbuf, sizeof(errbuf));
+	ctl = control_open(o.db, o.resolve_interval, errbuf, sizeof(errbuf));
 	if (!ctl) {
 		log_warnx("%s: %s", o.db, errbuf);
-		goto out;
-	}
-	if (o.check_only) {
-		printf("portshared: configuration OK (%s, queues %u:%u, http %s)\n", o.db,
-		       o.nfq.first_queue, o.nfq.nqueues, o.http);
-		rc = 0;
 		goto out;
 	}
 	/* The listener, the token and the TLS files may need privileges. */

@@ -7,12 +7,14 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -210,6 +212,47 @@ struct store *store_open(const char *path, char *errbuf, size_t errlen)
 err:
 	store_close(st);
 	return NULL;
+}
+
+int store_check(const char *path, size_t *nrows, char *errbuf, size_t errlen)
+{
+	struct store st = { 0 };
+	struct mapping *rows = NULL;
+	int rc = -1;
+
+	*nrows = 0;
+	/*
+	 * Read-only and without CREATE: a configuration check must not create
+	 * the file, switch its journal or apply migrations.
+	 */
+	if (sqlite3_open_v2(path, &st.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		if (access(path, F_OK) < 0 && errno == ENOENT) {
+			rc = 1;
+			goto out;
+		}
+		store_set_err(errbuf, errlen, "store: open %s: %s", path,
+			      st.db ? sqlite3_errmsg(st.db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(st.db, BUSY_TIMEOUT_MS);
+	if (store_read_user_version(&st, &st.version, errbuf, errlen) < 0)
+		goto out;
+	if (st.version < 0 || (unsigned)st.version > store_migrations_count) {
+		store_set_err(errbuf, errlen,
+			      "store: %s has schema version %d but this portshared knows "
+			      "only versions up to %u", path, st.version,
+			      store_migrations_count);
+		goto out;
+	}
+	/* An empty file or one before the first migration holds no rows yet. */
+	if (st.version >= 1 && store_mapping_list(&st, &rows, nrows, errbuf, errlen) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(rows);
+	sqlite3_close(st.db);
+	return rc;
 }
 
 void store_close(struct store *st)

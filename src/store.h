@@ -23,6 +23,14 @@ struct store;
 struct store *store_open(const char *path, char *errbuf, size_t errlen);
 void store_close(struct store *st);
 
+/*
+ * Checks the database at path without changing it (portshared -n): opens it
+ * read-only, refuses a schema newer than this binary, and validates every
+ * row.  Returns 0 with *nrows set, 1 when the file does not exist yet (it is
+ * created on the first real start), or -1 with errbuf filled.
+ */
+int store_check(const char *path, size_t *nrows, char *errbuf, size_t errlen);
+
 /* The schema version after migrations (PRAGMA user_version). */
 int store_schema_version(struct store *st);
 

@@ -5,6 +5,7 @@
  * by the parent process so that it goes away even when a forked test fails.
  */
 #include <check.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,45 @@ START_TEST(newer_schema_refused)
 }
 END_TEST
 
+START_TEST(check_changes_nothing)
+{
+	struct store *st;
+	struct mapping m = make(MAPPING_TCP, "198.18.0.1", 80, 8081, "");
+	struct stat before, after;
+	char wal[160];
+	size_t n = 99;
+
+	/* No file yet: reported as such, and not created. */
+	ck_assert_int_eq(store_check(db_path, &n, errbuf, sizeof(errbuf)), 1);
+	ck_assert_int_eq(access(db_path, F_OK), -1);
+	st = open_ok();
+	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), 0);
+	store_close(st);
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	unlink(wal);
+	ck_assert_int_eq(stat(db_path, &before), 0);
+	ck_assert_int_eq(store_check(db_path, &n, errbuf, sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(stat(db_path, &after), 0);
+	ck_assert_int_eq(before.st_mtime, after.st_mtime);
+	ck_assert_int_eq(before.st_size, after.st_size);
+}
+END_TEST
+
+START_TEST(check_refuses_newer_schema)
+{
+	char sql[64];
+	size_t n;
+
+	store_close(open_ok());
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%u",
+		 store_migrations_count + 1);
+	side_exec(sql);
+	ck_assert_int_eq(store_check(db_path, &n, errbuf, sizeof(errbuf)), -1);
+	ck_assert_msg(strstr(errbuf, "schema version") != NULL, "%s", errbuf);
+}
+END_TEST
+
 START_TEST(corrupt_file_refused)
 {
 	static const char garbage[] =
@@ -410,6 +450,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, missing_ids);
 	tcase_add_test(tc, reopen_keeps_data);
 	tcase_add_test(tc, newer_schema_refused);
+	tcase_add_test(tc, check_changes_nothing);
+	tcase_add_test(tc, check_refuses_newer_schema);
 	tcase_add_test(tc, corrupt_file_refused);
 	tcase_add_test(tc, unreachable_path_refused);
 	tcase_add_test(tc, unique_backstop);

@@ -54,6 +54,7 @@ t_check "installer installs the rules" \
 
 t_check "portshared -n accepts the configuration" \
 	ip netns exec "$srv" "$PORTSHARED" -n --db "$t_tmp/db" --queues 0:2 --web "$root/web"
+t_check "portshared -n leaves a missing database uncreated" test ! -e "$t_tmp/db"
 t_check "portshared -n refuses a bad listen address" \
 	bash -c "! ip netns exec '$srv' '$PORTSHARED' -n --db '$t_tmp/db' --http nowhere --web '$root/web' 2>/dev/null"
 t_check "portshared refuses a bad option value" \
