@@ -783,13 +783,12 @@ const struct sched_backend *groups_find_backend(const struct groups *g, int64_t 
 
 bool groups_on_timeout_parse(const char *s, enum groups_on_timeout *t)
 {
-	for (size_t i = 0; i < ARRAY_LEN(groups_on_timeouts); i++) {
-		if (strcmp(s, groups_on_timeouts[i]) == 0) {
-			*t = (enum groups_on_timeout)i;
-			return true;
-		}
-	}
-	return false;
+	int i = util_name_find(groups_on_timeouts, ARRAY_LEN(groups_on_timeouts), s);
+
+	if (i < 0)
+		return false;
+	*t = (enum groups_on_timeout)i;
+	return true;
 }
 
 const char *groups_on_timeout_name(enum groups_on_timeout t)

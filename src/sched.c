@@ -190,13 +190,12 @@ const char *sched_policy_name(enum sched_policy policy)
 
 bool sched_state_parse(const char *s, enum sched_state *state)
 {
-	for (size_t i = 0; i < ARRAY_LEN(sched_states); i++) {
-		if (strcmp(s, sched_states[i]) == 0) {
-			*state = (enum sched_state)i;
-			return true;
-		}
-	}
-	return false;
+	int i = util_name_find(sched_states, ARRAY_LEN(sched_states), s);
+
+	if (i < 0)
+		return false;
+	*state = (enum sched_state)i;
+	return true;
 }
 
 const char *sched_state_name(enum sched_state state)

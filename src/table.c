@@ -11,6 +11,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "table.h"
+#include "util.h"
 
 struct table_slot {
 	struct pkt_key key;
@@ -36,13 +37,8 @@ static struct table *table_live;
  */
 static size_t table_hash(const struct pkt_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = util_fnv1a(k, sizeof(*k));
 
-	for (size_t i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 32;

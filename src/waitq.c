@@ -3,6 +3,7 @@
  * slots oldest first, so FIFO per group is "the first slot of that group in
  * order[]", and removing from the middle moves at most WAITQ_CAP uint16_t.
  */
+#include "util.h"
 #include "waitq.h"
 
 #include <errno.h>
@@ -25,14 +26,7 @@ static void waitq_norm(struct flow_key *out, const struct flow_key *in)
 /* FNV-1a: a cheap filter in front of the byte comparison. */
 static uint64_t waitq_hash(const struct flow_key *f)
 {
-	const uint8_t *p = (const uint8_t *)f;
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < sizeof(*f); i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return util_fnv1a(f, sizeof(*f));
 }
 
 int waitq_init(struct waitq *q, size_t cap)
