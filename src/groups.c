@@ -793,7 +793,5 @@ bool groups_on_timeout_parse(const char *s, enum groups_on_timeout *t)
 
 const char *groups_on_timeout_name(enum groups_on_timeout t)
 {
-	if ((unsigned)t >= ARRAY_LEN(groups_on_timeouts))
-		return "unknown";
-	return groups_on_timeouts[t];
+	return util_name_at(groups_on_timeouts, ARRAY_LEN(groups_on_timeouts), (unsigned)t);
 }

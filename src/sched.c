@@ -200,9 +200,7 @@ bool sched_state_parse(const char *s, enum sched_state *state)
 
 const char *sched_state_name(enum sched_state state)
 {
-	if ((unsigned)state >= ARRAY_LEN(sched_states))
-		return "unknown";
-	return sched_states[state];
+	return util_name_at(sched_states, ARRAY_LEN(sched_states), (unsigned)state);
 }
 
 bool sched_eligible(const struct sched_backend *b)

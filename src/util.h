@@ -38,4 +38,11 @@ static inline int util_name_find(const char *const *names, size_t n,
 	return -1;
 }
 
+/* Name i of a table of n names, or "unknown" for a value outside it. */
+static inline const char *util_name_at(const char *const *names, size_t n,
+				       unsigned i)
+{
+	return i < n ? names[i] : "unknown";
+}
+
 #endif
