@@ -75,15 +75,19 @@ struct control_cond {
 };
 
 struct nfq_pool;
+struct flow_table;
 
 /*
  * Opens the store at db_path, loads the table, publishes the first snapshot
  * and fills the kernel ipsets, so that the workers know every
- * mapping before they bind their queues.  Names are resolved every
+ * mapping before they bind their queues.  The application groups are
+ * loaded and published the same way (gctl_open, with flows, the flow table
+ * of nworkers partitions, one per NFQUEUE worker).  Names are resolved every
  * resolve_interval seconds once control_start has run.  Returns NULL with
  * errbuf filled on failure.
  */
 struct control *control_open(const char *db_path, unsigned resolve_interval,
+			     struct flow_table *flows, unsigned nworkers,
 			     char *errbuf, size_t errlen);
 /* Starts the resolver thread; pool (may be NULL) feeds the status counters. */
 int control_start(struct control *ctl, struct nfq_pool *pool);
@@ -137,6 +141,23 @@ int control_mapping_delete(struct control *ctl, int64_t id,
  */
 int control_table_replace(struct control *ctl, struct mapping *rows, size_t n,
 			  struct control_cond *cond, struct mapping_error *err);
+
+struct gctl;
+
+/*
+ * The application groups (gctl.h) share the control lock and the table
+ * version with the mappings.  control_groups_read runs fn(g, arg, err)
+ * under the lock and sets *version (when not NULL) to the version it read
+ * at.  control_groups_write checks cond's precondition (412), runs fn, and
+ * when fn returns 0 (or fails with 503: stored, not live) bumps the version
+ * and sets cond->version.  Both return what fn returns.
+ */
+typedef int control_groups_fn(struct gctl *g, void *arg,
+			      struct mapping_error *err);
+int control_groups_read(struct control *ctl, control_groups_fn *fn, void *arg,
+			uint64_t *version, struct mapping_error *err);
+int control_groups_write(struct control *ctl, control_groups_fn *fn, void *arg,
+			 struct control_cond *cond, struct mapping_error *err);
 
 /*
  * The current table version, read without waiting for a write in

@@ -40,6 +40,19 @@ enum groups_on_timeout {
 };
 
 /*
+ * A group's live counters, owned by the control plane (they outlive
+ * snapshots) and added to by the packet path with relaxed atomics.
+ */
+struct groups_counters {
+	uint64_t flows;        /* new flows admitted, at once or after a wait */
+	uint64_t waits;        /* new flows that had to wait for a backend */
+	uint64_t wait_admitted; /* of those, admitted before their deadline */
+	uint64_t timeouts;     /* waited max_wait_ms in vain, then refused */
+	uint64_t refused;      /* refused without waiting: no wait configured,
+				* the wait queue or the flow table full */
+};
+
+/*
  * A group.  In groups_build's input, the fields down to is_default are the
  * configuration; the snapshot's copy adds the backends.
  */
@@ -55,6 +68,7 @@ struct groups_group {
 	uint32_t max_wait_ms;     /* 0: refuse at once when no backend is free */
 	enum groups_on_timeout on_timeout;
 	bool is_default;          /* takes the service's unmatched clients */
+	struct groups_counters *counters; /* the caller's; may be NULL */
 
 	/* Set by groups_build, ignored in its input. */
 	const struct sched_backend *backends; /* ascending id */

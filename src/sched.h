@@ -46,6 +46,8 @@ struct sched_backend {
 	uint32_t max_flows; /* 0: unlimited */
 	enum sched_state state;
 	uint32_t *active;   /* live flow count, owned by the control plane */
+	uint64_t *flows;    /* flows ever admitted, counted by the packet path
+			     * (sched never touches it; may be NULL) */
 };
 
 /* Returned by sched_pick and sched_admit when no backend can take a flow. */
