@@ -37,20 +37,22 @@ say =
 endif
 
 # Modules of the daemon, in the order data flows through them.
-DAEMON_MODS := log pkt table nfq mapping mapjson store resolver sets rowset status control \
-	config metrics auth maproutes sysroutes routes api priv main
+DAEMON_MODS := log pkt table flow flowfile sched groups waitq mux nfq mapping mapjson store \
+	gstore gconf resolver sets rowset status gctl control config metrics auth maproutes \
+	groupjson grouproutes sysroutes routes api priv main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 
 # Unit tests: test_<name> links these modules (the pure ones, plus store and
 # the table snapshot).
 UNIT_TESTS := pkt mapping mapjson store table routes auth metrics priv rowset config \
-	flow groups sched waitq
+	flow groups sched waitq mux gstore gctl groupjson grouproutes
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
 test_mapjson_MODS := mapjson mapping
 test_store_MODS := store mapping
 test_table_MODS := table
-test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping config
+test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping config \
+	grouproutes groupjson groups sched flow flowfile
 test_auth_MODS := auth
 test_metrics_MODS := metrics mapping
 test_priv_MODS := priv log
@@ -63,6 +65,13 @@ test_flow_MODS := flow flowfile
 test_groups_MODS := groups sched
 test_sched_MODS := sched
 test_waitq_MODS := waitq
+test_mux_MODS := mux groups sched flow flowfile waitq pkt
+test_gstore_MODS := gstore store mapping groups sched
+test_gstore_EXTRA := $(BUILD)/sql_migrations.o
+test_gctl_MODS := gctl gconf gstore store mapping groups sched flow flowfile table log
+test_gctl_EXTRA := $(BUILD)/sql_migrations.o
+test_groupjson_MODS := groupjson groups sched mapping mapjson flow flowfile
+test_grouproutes_MODS := $(test_routes_MODS)
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files

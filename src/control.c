@@ -15,6 +15,11 @@
  * many lookups.  A write's If-Match precondition is checked under the
  * lock, next to the write, so no other write can slip in between.
  *
+ * The application groups (gctl.h) live under the same lock and version:
+ * control_groups_read and control_groups_write run the REST layer's
+ * function on them, and the resolver thread retries a group change that
+ * did not go live (gctl_retry) the way it retries the table.
+ *
  * The queue counters and their rates are the status module's, which
  * has its own lock: control_tick, on the main thread, never waits behind
  * a table write.  Whole-table documents are checked by the config module
@@ -30,6 +35,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "gctl.h"
 #include "log.h"
 #include "resolver.h"
 #include "rowset.h"
@@ -49,6 +55,7 @@ struct control {
 	struct sets *sets;
 	struct status *status;     /* the queues' counters, once control_start ran */
 	struct rowset set;         /* the table as stored, with its live state */
+	struct gctl *groups;       /* the application groups, under the same lock */
 	/*
 	 * Changed only under the lock, but atomically, so that
 	 * control_version can read it without the lock.
@@ -188,6 +195,7 @@ static int control_not_live(struct mapping_error *err, int rc)
 }
 
 struct control *control_open(const char *db_path, unsigned resolve_interval,
+			     struct flow_table *flows, unsigned nworkers,
 			     char *errbuf, size_t errlen)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
@@ -238,6 +246,9 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 		snprintf(errbuf, errlen, "cannot make the initial table live (see above)");
 		goto err;
 	}
+	ctl->groups = gctl_open(ctl->store, ctl->sets, flows, nworkers, errbuf, errlen);
+	if (!ctl->groups)
+		goto err;
 	return ctl;
 err:
 	control_close(ctl);
@@ -270,6 +281,7 @@ void control_close(struct control *ctl)
 	pthread_mutex_unlock(&ctl->lock);
 	if (ctl->resolver_started)
 		pthread_join(ctl->resolver, NULL);
+	gctl_close(ctl->groups);
 	table_publish(NULL);
 	rowset_free(&ctl->set, true);
 	sets_close(ctl->sets);
@@ -305,12 +317,15 @@ static void *control_resolver_run(void *arg)
 		 */
 		if (!first && !ctl->resolve_now) {
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += ctl->dirty ? CONTROL_RETRY_SECONDS : ctl->resolve_interval;
+			until.tv_sec += ctl->dirty || gctl_dirty(ctl->groups)
+				? CONTROL_RETRY_SECONDS : ctl->resolve_interval;
 			pthread_cond_timedwait(&ctl->kick, &ctl->lock, &until);
 			if (ctl->stop)
 				break;
 			if (ctl->dirty && control_apply(ctl) == 0)
 				log_info("the stored table is live again");
+			if (gctl_dirty(ctl->groups) && gctl_retry(ctl->groups) == 0)
+				log_info("the stored groups are live again");
 		}
 		first = false;
 		ctl->resolve_now = false;
@@ -570,6 +585,41 @@ int control_table_replace(struct control *ctl, struct mapping *rows, size_t n,
 	return rc;
 }
 
+int control_groups_read(struct control *ctl, control_groups_fn *fn, void *arg,
+			uint64_t *version, struct mapping_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&ctl->lock);
+	rc = fn(ctl->groups, arg, err);
+	if (version != NULL)
+		*version = ctl->version;
+	pthread_mutex_unlock(&ctl->lock);
+	return rc;
+}
+
+int control_groups_write(struct control *ctl, control_groups_fn *fn, void *arg,
+			 struct control_cond *cond, struct mapping_error *err)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!control_cond_ok(ctl, cond, err))
+		goto out;
+	rc = fn(ctl->groups, arg, err);
+	/* A 503 is a write that happened: stored, and retried until live. */
+	if (rc == 0 || err->status == 503) {
+		control_bump(ctl);
+		control_cond_done(ctl, cond);
+	}
+	/* Wakes the resolver thread, which then retries every second. */
+	if (gctl_dirty(ctl->groups))
+		pthread_cond_signal(&ctl->kick);
+out:
+	pthread_mutex_unlock(&ctl->lock);
+	return rc;
+}
+
 uint64_t control_version(struct control *ctl)
 {
 	return __atomic_load_n(&ctl->version, __ATOMIC_RELAXED);
@@ -583,6 +633,7 @@ void control_status_get(struct control *ctl, struct control_status *out)
 	out->started = ctl->started;
 	out->schema_version = store_schema_version(ctl->store);
 	out->mappings = ctl->set.n;
+	gctl_stats(ctl->groups, &out->groups);
 	pthread_mutex_unlock(&ctl->lock);
 	if (ctl->status != NULL)
 		out->nqueues = status_queues(ctl->status, out->queues, CONTROL_MAX_QUEUES);

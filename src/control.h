@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gctl.h"
 #include "mapping.h"
 
 #define CONTROL_MAX_ADDRS 8
@@ -42,6 +43,10 @@ struct control_queue_stats {
 	uint64_t enobufs;     /* receive overruns: the kernel dropped messages */
 	uint64_t kernel_dropped; /* queue_dropped from /proc/net/netfilter/nfnetlink_queue */
 	uint64_t user_dropped;   /* user_dropped from the same file */
+	uint64_t refusals;    /* resets and ICMP errors sent to refused clients */
+	uint64_t flow_packets; /* packets rewritten through the flow table */
+	uint64_t no_route;    /* new flows refused: no rule and no default group */
+	uint64_t held;        /* new flows' packets waiting for a backend now */
 	int64_t last_progress;   /* unix seconds of the last batch handled */
 	double packets_per_second; /* over the last control_tick interval */
 };
@@ -55,6 +60,7 @@ struct control_status {
 	int64_t started;       /* unix seconds */
 	int schema_version;
 	size_t mappings;
+	struct gctl_stats groups; /* the application groups and the flow table */
 	size_t nqueues;
 	struct control_queue_stats queues[CONTROL_MAX_QUEUES];
 };

@@ -58,8 +58,21 @@ const struct gctl_snap *gctl_read(void);
 struct gctl *gctl_open(struct store *st, struct sets *sets,
 		       struct flow_table *flows, unsigned nworkers,
 		       char *errbuf, size_t errlen);
-/* Unpublishes the snapshot and frees everything. */
+/* Unpublishes the snapshot and frees everything.  g may be NULL. */
 void gctl_close(struct gctl *g);
+
+/*
+ * True while a stored change is not live: its snapshot could not be built
+ * (out of memory) or the port ipsets could not be synced.  The write that
+ * left it so failed with 503.
+ */
+bool gctl_dirty(const struct gctl *g);
+/*
+ * Tries again to make the stored groups live, when gctl_dirty says they
+ * are not; control's resolver thread calls it every second until it
+ * works.  Returns 0 when everything is live, or -1 (logged).
+ */
+int gctl_retry(struct gctl *g);
 
 /* Live counters as the API shows them. */
 struct gctl_group_view {
@@ -87,13 +100,26 @@ struct gctl_rule_view {
  * second default group, 422 invalid value, 500 storage failure, 503 stored
  * but not live).  Writers store the row, then rebuild and publish the
  * snapshot; a write whose snapshot groups_build refuses changes nothing and
- * fails with 409 or 422 and groups_build's message.
+ * fails with 409 or 422 and groups_build's message.  The checks gctl adds
+ * (gconf.h): a name of 1 to 63 characters of [A-Za-z0-9._-] (422, field
+ * "name"), unique (409 "conflict", field "name"); an aid of 1 to 63
+ * characters (422, field "aid"); one default group per (address, port,
+ * protocol) (409, field "is_default"); a backend port unique in its group
+ * (409, field "port"); a backend or rule naming an existing group (422,
+ * field "group", code "unknown_group").  Refusals of groups_build itself
+ * are 422 "invalid" with field "".  A 503 is a write that happened: a new
+ * row's id is set as on success.  Views leave the snapshot's pointers
+ * (counters, backends, active, flows) NULL.
  */
 int gctl_group_list(struct gctl *g, struct gctl_group_view **rows, size_t *n,
 		    struct mapping_error *err);
 int gctl_group_get(struct gctl *g, int64_t id, struct gctl_group_view *out,
 		   struct mapping_error *err);
-/* Finds a group by name: for rules and backends, which name their group. */
+/*
+ * Finds a group by name: for rules and backends, which name their group.
+ * An unknown name is 422 with field "group" (code "unknown_group"), the
+ * answer to a request whose group field names no group.
+ */
 int gctl_group_by_name(struct gctl *g, const char *name, int64_t *id,
 		       struct mapping_error *err);
 /* Sets gr->id.  */

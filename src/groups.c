@@ -679,6 +679,11 @@ size_t groups_backend_count(const struct groups *g)
 	return g ? g->nbackends : 0;
 }
 
+const struct groups_group *groups_at(const struct groups *g, size_t i)
+{
+	return g && i < g->ngroups ? &g->groups[i] : NULL;
+}
+
 const struct groups_service *groups_find_service(const struct groups *g,
 						 const struct pkt_key *key)
 {

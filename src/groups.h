@@ -131,6 +131,8 @@ void groups_free(struct groups *g);
 size_t groups_count(const struct groups *g);
 /* All the snapshot's backends: the size of a worker's round-robin array. */
 size_t groups_backend_count(const struct groups *g);
+/* Group i < groups_count(g), in ascending id; NULL past the end. */
+const struct groups_group *groups_at(const struct groups *g, size_t i);
 
 /*
  * The virtual service a new flow is for.  key is what pkt_parse gives for

@@ -11,10 +11,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 
 #include "api.h"
 #include "control.h"
+#include "flow.h"
 #include "log.h"
 #include "nfq.h"
 #include "priv.h"
@@ -35,6 +38,10 @@
 
 /* A worker that has not finished a receive call for this long is stuck. */
 #define MAIN_STALL_SECONDS 5
+/* The flow table's default capacity, shared by all workers. */
+#define MAIN_FLOWS_DEFAULT (1u << 20)
+/* The mark of refusals, which the installer exempts from conntrack. */
+#define MAIN_REFUSE_MARK 0x10000000
 
 struct main_opts {
 	const char *db;
@@ -43,6 +50,8 @@ struct main_opts {
 	const char *token_file; /* NULL: api.token beside the database */
 	const char *tls_cert, *tls_key;
 	const char *user;       /* NULL: keep the user id */
+	const char *flow_file;  /* NULL: the database's path + ".flows" */
+	unsigned flows;         /* flow table capacity, all workers together */
 	struct nfq_config nfq;
 	unsigned resolve_interval;
 	enum log_level level;
@@ -134,6 +143,54 @@ static bool main_opt_resolve(struct main_opts *o, const char *arg)
 	return main_uint(arg, 86400, &o->resolve_interval) && o->resolve_interval > 0;
 }
 
+static bool main_opt_flows(struct main_opts *o, const char *arg)
+{
+	return main_uint(arg, 1u << 26, &o->flows) && o->flows >= 1024;
+}
+
+static bool main_opt_flow_file(struct main_opts *o, const char *arg)
+{
+	o->flow_file = arg;
+	return true;
+}
+
+/* The timeouts by name, for --flow-timeouts. */
+static const struct {
+	const char *name;
+	size_t offset;
+} main_timeouts[] = {
+	{ "tcp_syn", offsetof(struct flow_timeouts, tcp_syn) },
+	{ "tcp_established", offsetof(struct flow_timeouts, tcp_established) },
+	{ "tcp_fin_wait", offsetof(struct flow_timeouts, tcp_fin_wait) },
+	{ "tcp_close", offsetof(struct flow_timeouts, tcp_close) },
+	{ "udp", offsetof(struct flow_timeouts, udp) },
+};
+
+/* "name=seconds,..." over the defaults; every timeout 1..7 days. */
+static bool main_opt_flow_timeouts(struct main_opts *o, const char *arg)
+{
+	char buf[256], *save = NULL, *item;
+
+	if (strlen(arg) >= sizeof(buf))
+		return false;
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		unsigned v;
+		size_t i;
+
+		if (!eq)
+			return false;
+		*eq = '\0';
+		for (i = 0; i < ARRAY_LEN(main_timeouts) && strcmp(item, main_timeouts[i].name); i++)
+			;
+		if (i == ARRAY_LEN(main_timeouts) || !main_uint(eq + 1, 7 * 86400, &v) || v == 0)
+			return false;
+		memcpy((char *)&o->nfq.timeouts + main_timeouts[i].offset, &v, sizeof(uint32_t));
+	}
+	return true;
+}
+
 static bool main_opt_level(struct main_opts *o, const char *arg)
 {
 	return log_level_parse(arg, &o->level);
@@ -172,6 +229,9 @@ static const struct {
 	{ "tls-cert", required_argument, 'C', "FILE", "serve HTTPS with this PEM certificate chain (needs --tls-key)", main_opt_tls_cert },
 	{ "tls-key", required_argument, 'K', "FILE", "the PEM private key of --tls-cert", main_opt_tls_key },
 	{ "user", required_argument, 'u', "NAME", "started as root, run as this user, which gets the database and token files (default: keep the user)", main_opt_user },
+	{ "flows", required_argument, 'F', "N", "flow table capacity for application groups, at least 1024 (default 1048576)", main_opt_flows },
+	{ "flow-file", required_argument, 'f', "PATH", "where the flow table lives, so flows survive a restart (default: the database path + .flows)", main_opt_flow_file },
+	{ "flow-timeouts", required_argument, 'T', "NAME=S,...", "idle timeouts in seconds: tcp_syn, tcp_established, tcp_fin_wait, tcp_close, udp (default 60,7440,120,10,300)", main_opt_flow_timeouts },
 	{ "resolve-interval", required_argument, 'r', "SECONDS", "re-resolve domain names this often (default 30)", main_opt_resolve },
 	{ "log-level", required_argument, 'v', "LEVEL", "error, warn, info or debug (default info)", main_opt_level },
 	{ "syslog", no_argument, 's', NULL, "log to syslog instead of stderr", main_opt_syslog },
@@ -230,6 +290,61 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Opens the raw socket that carries refusals for one family.  It needs
+ * CAP_NET_RAW, held only until the privilege drop; without it, refusals
+ * become silent drops and the client's own timeout ends its wait.  The
+ * mark (CAP_NET_ADMIN) lets the installer's rule exempt refusals from
+ * conntrack.  Returns the socket or -1.
+ */
+static int main_refuse_socket(int family)
+{
+	int mark = MAIN_REFUSE_MARK;
+	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	if (fd < 0) {
+		log_warn("raw IPv%d socket: clients that wait in vain get no reset",
+			 family == AF_INET ? 4 : 6);
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		log_warn("SO_MARK on the raw IPv%d socket", family == AF_INET ? 4 : 6);
+	return fd;
+}
+
+/*
+ * Opens (or restores) the flow table: one partition per worker, the
+ * network queues' and the loopback queue's.  Returns NULL with errbuf
+ * filled.
+ */
+static struct flow_table *main_flows(const struct main_opts *o, const char *path,
+				     char *errbuf, size_t errlen)
+{
+	static const char *const status[] = {
+		[FLOW_OPEN_NEW] = "new",
+		[FLOW_OPEN_RESTORED] = "restored",
+		[FLOW_OPEN_LAYOUT] = "reinitialised (another layout)",
+		[FLOW_OPEN_REBOOT] = "reinitialised (another boot)",
+	};
+	const unsigned parts = o->nfq.nqueues + 1;
+	char boot[FLOW_BOOT_ID_SIZE];
+	struct flow_open_info info;
+	struct flow_table *t;
+
+	if (flow_boot_id(boot) < 0) {
+		snprintf(errbuf, errlen, "cannot read the boot id: %s", strerror(errno));
+		return NULL;
+	}
+	t = flow_open(path, parts, (o->flows + parts - 1) / parts, boot, &info);
+	if (!t) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	log_info("flow table %s: %s, %zu flows, %zu dropped, %zu bytes", path,
+		 status[info.status], info.flows, info.dropped, info.bytes);
+	return t;
 }
 
 /* What the HTTP server takes of the options. */
@@ -291,8 +406,8 @@ static const char *main_base(const char *path)
  * with errbuf filled.
  */
 static int main_give_files(const char *db, const char *token_file,
-			   const struct priv_user *user, char *errbuf,
-			   size_t errlen)
+			   const char *flow_file, const struct priv_user *user,
+			   char *errbuf, size_t errlen)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm" };
 	const char *const own[] = { main_base(db), main_base(token_file) };
@@ -306,6 +421,8 @@ static int main_give_files(const char *db, const char *token_file,
 		if (priv_give(path, i > 0, user, errbuf, errlen) < 0)
 			return -1;
 	}
+	if (priv_give(flow_file, true, user, errbuf, errlen) < 0)
+		return -1;
 	return priv_give(token_file, false, user, errbuf, errlen);
 }
 
@@ -363,12 +480,16 @@ int main(int argc, char **argv)
 		.db = "/var/lib/portshare/portshare.db",
 		.http = "127.0.0.1:8080",
 		.web = PORTSHARE_WEBDIR,
-		.nfq = { .first_queue = 0, .nqueues = 2, .queue_maxlen = 8192, .batch = 64 },
+		.nfq = { .first_queue = 0, .nqueues = 2, .queue_maxlen = 8192, .batch = 64,
+			 .timeouts = flow_timeouts_default, .refuse_fd = { -1, -1 } },
+		.flows = MAIN_FLOWS_DEFAULT,
 		.resolve_interval = 30,
 		.level = LOG_LVL_INFO,
 	};
 	struct control *ctl = NULL;
 	struct nfq_pool *pool = NULL;
+	struct flow_table *flows = NULL;
+	char flow_path[4096 + 8];
 	struct api *api = NULL;
 	struct api_config api_cfg;
 	struct priv_user user;
@@ -399,7 +520,19 @@ int main(int argc, char **argv)
 	if (o.check_only)
 		return main_check(&o);
 	main_db_dir(o.db);
-	ctl = control_open(o.db, o.resolve_interval, errbuf, sizeof(errbuf));
+	snprintf(flow_path, sizeof(flow_path), "%s", o.flow_file ? o.flow_file : o.db);
+	if (!o.flow_file)
+		strncat(flow_path, ".flows", sizeof(flow_path) - strlen(flow_path) - 1);
+	flows = main_flows(&o, flow_path, errbuf, sizeof(errbuf));
+	if (!flows) {
+		log_warnx("%s", errbuf);
+		goto out;
+	}
+	o.nfq.flows = flows;
+	o.nfq.refuse_fd[0] = main_refuse_socket(AF_INET);
+	o.nfq.refuse_fd[1] = main_refuse_socket(AF_INET6);
+	ctl = control_open(o.db, o.resolve_interval, flows, o.nfq.nqueues + 1, errbuf,
+			   sizeof(errbuf));
 	if (!ctl) {
 		log_warnx("%s: %s", o.db, errbuf);
 		goto out;
@@ -410,8 +543,8 @@ int main(int argc, char **argv)
 		log_warnx("http %s: %s", o.http, errbuf);
 		goto out;
 	}
-	if (switching && main_give_files(o.db, api_token_file(api), &user, errbuf,
-					 sizeof(errbuf)) < 0) {
+	if (switching && main_give_files(o.db, api_token_file(api), flow_path, &user,
+					 errbuf, sizeof(errbuf)) < 0) {
 		log_warnx("%s", errbuf);
 		goto out;
 	}
@@ -464,5 +597,9 @@ out:
 	api_stop(api);
 	nfq_stop(pool);
 	control_close(ctl);
+	flow_close(flows);
+	for (size_t i = 0; i < ARRAY_LEN(o.nfq.refuse_fd); i++)
+		if (o.nfq.refuse_fd[i] >= 0)
+			close(o.nfq.refuse_fd[i]);
 	return rc;
 }

@@ -174,6 +174,14 @@ static const struct {
 	{ "queue_user_dropped_total",
 	  "Packets the kernel could not hand to portshared (user_dropped).",
 	  offsetof(struct control_queue_stats, user_dropped) },
+	{ "queue_refusals_total",
+	  "Resets and ICMP errors sent to clients a group refused.",
+	  offsetof(struct control_queue_stats, refusals) },
+	{ "queue_flow_packets_total", "Packets rewritten through the flow table.",
+	  offsetof(struct control_queue_stats, flow_packets) },
+	{ "queue_no_route_total",
+	  "New flows refused because no source rule and no default group took them.",
+	  offsetof(struct control_queue_stats, no_route) },
 };
 
 static void metrics_render_queues(struct metrics_buf *b,

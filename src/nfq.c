@@ -22,6 +22,15 @@
  *
  * Counters are written only by their worker (relaxed atomics, once per
  * batch) and read by the control plane for /api/v1/status.
+ *
+ * Virtual port multiplexing adds three duties, all the worker's own (see
+ * mux.h): packets the static table does not take go to the worker's mux,
+ * which may hold a new flow's packet for a late verdict; after every batch,
+ * and whenever the receive times out, the worker gives the late verdicts
+ * whose time has come (admitted, or refused through a raw socket) and
+ * sweeps a slice of its flow partition.  While packets are held it wakes
+ * every NFQ_WAIT_POLL_MS, so that a slot another worker frees is taken
+ * within that time and a deadline is kept to within it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -42,7 +51,9 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "control.h"
+#include "gctl.h"
 #include "log.h"
+#include "mux.h"
 #include "nfq.h"
 #include "pkt.h"
 #include "table.h"
@@ -62,10 +73,25 @@
 /* On stop, drain what the kernel holds for at most this long. */
 #define NFQ_DRAIN_SECONDS 1.0
 #define NFQ_RCVBUF (64 << 20)
+/* How often an idle worker wakes: to show progress, see stop and sweep flows. */
+#define NFQ_IDLE_POLL_MS 100
+/* How often a worker with held packets wakes to admit or refuse them. */
+#define NFQ_WAIT_POLL_MS 10
+/* Late verdicts handled per round (each holds a copy of its packet). */
+#define NFQ_LATE_MAX 64
+/*
+ * Flow table slots swept per batch and per idle wake: a partition of half a
+ * million slots is swept within about ten seconds when idle, sooner under
+ * load, for a few microseconds per batch.
+ */
+#define NFQ_SWEEP_BATCH 2048
+#define NFQ_SWEEP_IDLE 8192
+#define NFQ_SWEEP_FLUSH 65536
 #define NFQ_SNDBUF (16 << 20)
 
 struct nfq_counters {
 	uint64_t packets, rewritten, passed, truncated, batches, nl_errors, enobufs;
+	uint64_t refusals; /* resets and ICMP errors sent to refused clients */
 	int64_t last_progress;
 };
 
@@ -96,12 +122,16 @@ struct nfq_worker {
 	size_t ntxiov;
 	size_t txbytes;
 	struct nfq_counters c;   /* shared with readers through atomics */
+	struct mux *mux;         /* NULL when groups are off */
+	struct mux_late *late;   /* NFQ_LATE_MAX late verdicts being sent */
+	int poll_ms;             /* the receive timeout now set */
 };
 
 struct nfq_pool {
 	struct nfq_worker *workers;
 	size_t n;
 	int stop;
+	int refuse_fd[2];
 };
 
 static const uint8_t nfq_pad[4];
@@ -213,9 +243,108 @@ static void nfq_verdict(struct nfq_worker *w, uint32_t id, int verdict,
 
 struct nfq_batch {
 	const struct table *table;
-	int64_t now;
-	uint64_t packets, rewritten, passed, truncated, nl_errors;
+	const struct gctl_snap *snap;
+	int64_t now;    /* CLOCK_REALTIME seconds, for the mappings' last hit */
+	int64_t now_ms; /* CLOCK_MONOTONIC milliseconds, for flows and waits */
+	uint64_t packets, rewritten, passed, truncated, nl_errors, refusals;
 };
+
+/*
+ * Sends the client of pkt (a packet as it arrived) the reset or ICMP error
+ * that refuses it, through the raw socket of its family.  Counts it when
+ * sent; a refusal that cannot be built or sent leaves the client to its own
+ * timeout, as a drop would.
+ */
+static void nfq_refuse(struct nfq_worker *w, struct nfq_batch *b,
+		       const uint8_t *pkt, size_t len)
+{
+	uint8_t out[PKT_REFUSAL_MAX];
+	struct sockaddr_storage to = { 0 };
+	socklen_t tolen;
+	size_t n = pkt_build_refusal(pkt, len, out, sizeof(out));
+	int fd;
+
+	if (n == 0)
+		return;
+	if (out[0] >> 4 == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, out + 16, 4);
+		tolen = sizeof(*sin);
+		fd = w->pool->refuse_fd[0];
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, out + 24, 16);
+		tolen = sizeof(*sin6);
+		fd = w->pool->refuse_fd[1];
+	}
+	if (fd >= 0 && sendto(fd, out, n, MSG_DONTWAIT, (struct sockaddr *)&to, tolen) == (ssize_t)n)
+		b->refusals++;
+}
+
+/*
+ * Hands a packet the static table did not take to the mux.  Returns false
+ * when it is no group's, for the caller to pass it.
+ */
+static bool nfq_mux(struct nfq_worker *w, struct nfq_batch *b, uint32_t id,
+		    enum pkt_dir dir, const struct pkt_key *key,
+		    const struct pkt_view *view, uint8_t *payload, size_t plen,
+		    bool csum_partial)
+{
+	uint16_t port = 0;
+
+	switch (mux_packet(w->mux, b->snap, dir, key, view, payload, plen,
+			   csum_partial, id, b->now_ms, &port)) {
+	case MUX_PASS:
+		return false;
+	case MUX_REWRITE:
+		pkt_rewrite(payload, plen, view, port, csum_partial);
+		b->rewritten++;
+		nfq_verdict(w, id, NF_ACCEPT, payload, plen);
+		break;
+	case MUX_HELD:
+		break;
+	case MUX_REFUSE:
+		nfq_refuse(w, b, payload, plen);
+		nfq_verdict(w, id, NF_DROP, NULL, 0);
+		break;
+	case MUX_DROP:
+		nfq_verdict(w, id, NF_DROP, NULL, 0);
+		break;
+	}
+	return true;
+}
+
+/*
+ * Gives the late verdicts whose time has come, then sweeps a slice of the
+ * flow partition.  Each round of late verdicts is flushed before the next
+ * one reuses the packet copies the verdicts point into.
+ */
+static void nfq_late(struct nfq_worker *w, struct nfq_batch *b, size_t sweep)
+{
+	size_t n;
+
+	do {
+		n = mux_late(w->mux, b->snap, b->now_ms, w->late, NFQ_LATE_MAX);
+		for (size_t i = 0; i < n; i++) {
+			struct mux_late *l = &w->late[i];
+
+			if (l->action == MUX_REWRITE) {
+				b->rewritten++;
+				nfq_verdict(w, l->e.info.packet_id, NF_ACCEPT, l->e.packet, l->e.len);
+				continue;
+			}
+			if (l->action == MUX_REFUSE)
+				nfq_refuse(w, b, l->e.packet, l->e.len);
+			nfq_verdict(w, l->e.info.packet_id, NF_DROP, NULL, 0);
+		}
+		nfq_flush(w);
+	} while (n == NFQ_LATE_MAX);
+	mux_expire(w->mux, b->snap, b->now_ms, mux_busy(w->mux) ? NFQ_SWEEP_FLUSH : sweep);
+}
 
 /*
  * Handles one queued packet: parse, look up, rewrite, verdict.  The hook
@@ -273,8 +402,12 @@ static void nfq_packet(struct nfq_worker *w, struct nfq_batch *b,
 	if (!payload || !pkt_parse(payload, plen, dir, &key, &view))
 		goto pass;
 	hit = table_lookup(b->table, dir, &key);
-	if (!hit)
+	if (!hit) {
+		if (w->mux && nfq_mux(w, b, id, dir, &key, &view, payload, plen,
+				      (skbinfo & NFQA_SKB_CSUMNOTREADY) != 0))
+			return;
 		goto pass;
+	}
 	pkt_rewrite(payload, plen, &view, hit->new_port,
 		    (skbinfo & NFQA_SKB_CSUMNOTREADY) != 0);
 	table_count(hit, dir, plen, b->now);
@@ -308,41 +441,71 @@ static void nfq_datagram(struct nfq_worker *w, struct nfq_batch *b,
 }
 
 /*
- * Receives and answers one batch.  Returns the number of datagrams handled,
- * 0 on timeout or when nothing is waiting.
+ * Sets the receive timeout: short while packets wait for a late verdict
+ * or a flush runs, long otherwise.  Only a change costs a system call.
+ */
+static void nfq_poll(struct nfq_worker *w)
+{
+	int64_t deadline;
+	int ms = NFQ_IDLE_POLL_MS;
+	struct timeval tv;
+
+	if (w->mux && (mux_next_deadline(w->mux, &deadline) || mux_busy(w->mux)))
+		ms = NFQ_WAIT_POLL_MS;
+	if (ms == w->poll_ms)
+		return;
+	tv = (struct timeval){ .tv_sec = 0, .tv_usec = ms * 1000 };
+	if (setsockopt(mnl_socket_get_fd(w->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0)
+		w->poll_ms = ms;
+}
+
+/*
+ * Receives and answers one batch, then gives the late verdicts that are
+ * due.  Returns the number of datagrams handled, 0 on timeout or when
+ * nothing is waiting.
  */
 static int nfq_batch(struct nfq_worker *w, int flags)
 {
 	struct nfq_batch b = { 0 };
-	struct timespec ts;
+	struct timespec ts, mono;
 	int n;
 
 	for (unsigned i = 0; i < w->batch; i++) {
 		w->rxiov[i] = (struct iovec){ w->rx + (size_t)i * NFQ_RX_SLOT, NFQ_RX_SLOT };
 		w->rxmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &w->rxiov[i], .msg_iovlen = 1 };
 	}
+	nfq_poll(w);
 	n = recvmmsg(mnl_socket_get_fd(w->nl), w->rxmsg, w->batch, flags, NULL);
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
 	__atomic_store_n(&w->c.last_progress, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);
-	if (n <= 0) {
-		if (n < 0 && errno == ENOBUFS)
+	if (n < 0) {
+		if (errno == ENOBUFS)
 			nfq_add(&w->c.enobufs, 1);
-		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		else if (errno != EAGAIN && errno != EINTR)
 			nfq_add(&w->c.nl_errors, 1);
-		return 0;
+		n = 0;
 	}
+	if (n == 0 && !w->mux)
+		return 0;
 	b.now = ts.tv_sec;
+	b.now_ms = (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000;
 	b.table = table_read_begin();
+	b.snap = gctl_read();
 	for (int i = 0; i < n; i++)
 		nfq_datagram(w, &b, w->rx + (size_t)i * NFQ_RX_SLOT, w->rxmsg[i].msg_len);
 	nfq_flush(w);
+	if (w->mux)
+		nfq_late(w, &b, n ? NFQ_SWEEP_BATCH : NFQ_SWEEP_IDLE);
 	table_read_end();
+	nfq_add(&w->c.refusals, b.refusals);
 	nfq_add(&w->c.packets, b.packets);
 	nfq_add(&w->c.rewritten, b.rewritten);
 	nfq_add(&w->c.passed, b.passed);
 	nfq_add(&w->c.truncated, b.truncated);
 	nfq_add(&w->c.nl_errors, b.nl_errors);
-	nfq_add(&w->c.batches, 1);
+	if (n)
+		nfq_add(&w->c.batches, 1);
 	return n;
 }
 
@@ -425,7 +588,7 @@ static int nfq_worker_open(struct nfq_worker *w, const struct nfq_config *cfg,
 {
 	char buf[256];
 	struct nlmsghdr *nlh;
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	struct timeval tv = { .tv_sec = 0, .tv_usec = NFQ_IDLE_POLL_MS * 1000 };
 	int fd, one = 1, rcv = NFQ_RCVBUF, snd = NFQ_SNDBUF;
 
 	w->nl = mnl_socket_open(NETLINK_NETFILTER);
@@ -482,6 +645,7 @@ static int nfq_worker_open(struct nfq_worker *w, const struct nfq_config *cfg,
 		nfq_fmt_err(errbuf, errlen, w->queue, "SO_RCVTIMEO");
 		return -1;
 	}
+	w->poll_ms = NFQ_IDLE_POLL_MS;
 	return 0;
 }
 
@@ -493,7 +657,9 @@ static int nfq_worker_alloc(struct nfq_worker *w)
 	w->tx = malloc((size_t)NFQ_TX_MAX * NFQ_TX_SLOT);
 	w->pending = calloc(NFQ_TX_MAX, sizeof(*w->pending));
 	w->txiov = calloc((size_t)NFQ_TX_MAX * 3, sizeof(*w->txiov));
-	if (!w->rx || !w->rxmsg || !w->rxiov || !w->tx || !w->pending || !w->txiov) {
+	w->late = calloc(NFQ_LATE_MAX, sizeof(*w->late));
+	if (!w->rx || !w->rxmsg || !w->rxiov || !w->tx || !w->pending || !w->txiov ||
+	    !w->late) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -510,6 +676,8 @@ static void nfq_worker_free(struct nfq_worker *w)
 	free(w->tx);
 	free(w->pending);
 	free(w->txiov);
+	free(w->late);
+	mux_free(w->mux);
 }
 
 struct nfq_pool *nfq_start(const struct nfq_config *cfg, char *errbuf,
@@ -517,11 +685,14 @@ struct nfq_pool *nfq_start(const struct nfq_config *cfg, char *errbuf,
 {
 	struct nfq_pool *pool = calloc(1, sizeof(*pool));
 
-	if (!pool || cfg->nqueues == 0 || cfg->batch == 0 || cfg->batch > NFQ_MAX_BATCH) {
+	if (!pool || cfg->nqueues == 0 || cfg->batch == 0 || cfg->batch > NFQ_MAX_BATCH ||
+	    (cfg->flows && flow_partitions(cfg->flows) != cfg->nqueues + 1)) {
 		snprintf(errbuf, errlen, "invalid queue configuration");
 		free(pool);
 		return NULL;
 	}
+	pool->refuse_fd[0] = cfg->refuse_fd[0];
+	pool->refuse_fd[1] = cfg->refuse_fd[1];
 	/* The queue after the network queues takes loopback traffic. */
 	pool->workers = calloc(cfg->nqueues + 1, sizeof(*pool->workers));
 	if (!pool->workers) {
@@ -540,6 +711,13 @@ struct nfq_pool *nfq_start(const struct nfq_config *cfg, char *errbuf,
 		if (nfq_worker_alloc(w) < 0) {
 			nfq_fmt_err(errbuf, errlen, w->queue, "buffers");
 			goto err;
+		}
+		if (cfg->flows) {
+			w->mux = mux_new(flow_partition(cfg->flows, i), i, &cfg->timeouts);
+			if (!w->mux) {
+				nfq_fmt_err(errbuf, errlen, w->queue, "flow state");
+				goto err;
+			}
 		}
 		if (nfq_worker_open(w, cfg, errbuf, errlen) < 0)
 			goto err;
@@ -591,7 +769,16 @@ size_t nfq_stats(struct nfq_pool *pool, struct control_queue_stats *out,
 		out[i].batches = __atomic_load_n(&c->batches, __ATOMIC_RELAXED);
 		out[i].nl_errors = __atomic_load_n(&c->nl_errors, __ATOMIC_RELAXED);
 		out[i].enobufs = __atomic_load_n(&c->enobufs, __ATOMIC_RELAXED);
+		out[i].refusals = __atomic_load_n(&c->refusals, __ATOMIC_RELAXED);
 		out[i].last_progress = __atomic_load_n(&c->last_progress, __ATOMIC_RELAXED);
+		if (pool->workers[i].mux) {
+			struct mux_stats ms;
+
+			mux_stats(pool->workers[i].mux, &ms);
+			out[i].flow_packets = ms.flow_packets;
+			out[i].no_route = ms.no_route;
+			out[i].held = ms.held;
+		}
 	}
 	return n;
 }

@@ -1,12 +1,15 @@
 /*
  * nfq: the NFQUEUE workers, one thread per kernel queue.  Each worker
- * receives packets in batches, runs parse -> lookup -> rewrite on each and
- * answers the whole batch with one sendmsg of concatenated verdicts.
+ * receives packets in batches, runs parse -> lookup (the static table, then
+ * the flow table and the groups: see mux.h) -> rewrite on each and answers
+ * the whole batch with one sendmsg of concatenated verdicts.
  */
 #ifndef PORTSHARE_NFQ_H
 #define PORTSHARE_NFQ_H
 
 #include <stddef.h>
+
+#include "flow.h"
 
 struct control_queue_stats;
 struct nfq_pool;
@@ -21,6 +24,15 @@ struct nfq_config {
 	unsigned nqueues;
 	unsigned queue_maxlen; /* packets the kernel may hold per queue */
 	unsigned batch;        /* packets received per batch, at most 256 */
+	/*
+	 * Virtual port multiplexing: the flow table (nqueues + 1 partitions,
+	 * worker i owns partition i; NULL turns groups off), the flows' idle
+	 * timeouts, and the raw sockets (IPPROTO_RAW, one per family, -1 when
+	 * unavailable) that carry refusals to clients that waited in vain.
+	 */
+	struct flow_table *flows;
+	struct flow_timeouts timeouts;
+	int refuse_fd[2];      /* [0] IPv4, [1] IPv6 */
 };
 
 /*

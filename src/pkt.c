@@ -377,14 +377,21 @@ static size_t pkt_l4_len(const uint8_t *buf, const struct pkt_ip *ip,
 	return len >= l4->hdr_len && len <= avail ? len : 0;
 }
 
+/* Fills key with end's address and port, and view's peer with the other end's. */
 static void pkt_fill_key(const uint8_t *buf, const struct pkt_ip *ip,
-			 enum pkt_end end, size_t port_off, struct pkt_key *key)
+			 enum pkt_end end, struct pkt_key *key,
+			 struct pkt_view *view)
 {
+	const enum pkt_end other = end == PKT_SRC ? PKT_DST : PKT_SRC;
+
 	memset(key, 0, sizeof(*key));
 	key->family = ip->family;
 	key->l4proto = ip->proto;
-	key->port = pkt_get16(buf + port_off);
+	key->port = pkt_get16(buf + ip->l4_off + 2 * (size_t)end);
 	memcpy(key->addr, buf + ip->addr_off[end], ip->addr_len);
+	memset(view->peer, 0, sizeof(view->peer));
+	memcpy(view->peer, buf + ip->addr_off[other], ip->addr_len);
+	view->peer_port = pkt_get16(buf + ip->l4_off + 2 * (size_t)other);
 }
 
 /*
@@ -431,7 +438,8 @@ static bool pkt_parse_icmp_error(const uint8_t *buf, const struct pkt_ip *ip,
 	if (quoted.end >= csum_off + 2 &&
 	    !(view->inner_udp && pkt_get16(buf + csum_off) == 0))
 		view->inner_csum_off = csum_off;
-	pkt_fill_key(buf, &quoted, end, view->port_off, key);
+	view->tcp_flags = 0;
+	pkt_fill_key(buf, &quoted, end, key, view);
 	return true;
 }
 
@@ -474,7 +482,8 @@ bool pkt_parse(const uint8_t *buf, size_t len, enum pkt_dir dir,
 	 */
 	view->udp_no_csum = ip.proto == IPPROTO_UDP &&
 			    pkt_get16(buf + view->csum_off) == 0;
-	pkt_fill_key(buf, &ip, end, view->port_off, key);
+	view->tcp_flags = ip.proto == IPPROTO_TCP ? (uint8_t)(buf[ip.l4_off + 13] & 0x3f) : 0;
+	pkt_fill_key(buf, &ip, end, key, view);
 	return true;
 }
 

@@ -33,8 +33,8 @@ struct pkt_key {
 };
 
 /*
- * Where the rewrite has to touch the buffer; filled by pkt_parse and only
- * meaningful to pkt_rewrite.  Offsets are from the start of the buffer.
+ * Where the rewrite has to touch the buffer, and the rest of the flow's
+ * tuple; filled by pkt_parse.  Offsets are from the start of the buffer.
  */
 struct pkt_view {
 	size_t port_off;      /* the 16-bit port field to replace */
@@ -47,6 +47,15 @@ struct pkt_view {
 	bool icmp_error;      /* the port is inside a quoted packet */
 	bool inner_udp;       /* ICMP errors: the quoted packet is UDP */
 	bool udp_no_csum;     /* UDP with checksum 0 (none): leave it 0 */
+	/*
+	 * For the flow table: the far end of the flow the key names, that is
+	 * the client (the source for PKT_IN, the destination for PKT_OUT; for
+	 * an ICMP error, the other end of the quoted packet), laid out like
+	 * key.addr, and the flags of a TCP segment (0 for anything else).
+	 */
+	uint8_t peer[16];
+	uint16_t peer_port;
+	uint8_t tcp_flags;
 };
 
 /*

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "grouproutes.h"
 #include "mapjson.h"
 #include "maproutes.h"
 #include "routes.h"
@@ -72,6 +73,52 @@ static const struct routes_route routes_table[] = {
 	  "change only the given fields of a mapping", "mapping" },
 	{ "DELETE", "/api/v1/mappings/{id}", maproutes_delete, false, 0,
 	  "delete a mapping", "mapping" },
+	{ "GET", "/api/v1/groups", grouproutes_group_list, false, 0,
+	  "list application groups; filters name, virtual_port; paging limit, offset",
+	  NULL },
+	{ "POST", "/api/v1/groups", grouproutes_group_create, true, 0,
+	  "create an application group", NULL },
+	{ "GET", "/api/v1/groups/{id}", grouproutes_group_get, false, 0,
+	  "one group, with its counters and backends", "group" },
+	{ "PUT", "/api/v1/groups/{id}", grouproutes_group_put, true, 0,
+	  "replace a group (same required fields as POST)", "group" },
+	{ "PATCH", "/api/v1/groups/{id}", grouproutes_group_patch, true, 0,
+	  "change only the given fields of a group", "group" },
+	{ "DELETE", "/api/v1/groups/{id}", grouproutes_group_delete, false, 0,
+	  "delete a group with its backends and rules", "group" },
+	{ "GET", "/api/v1/backends", grouproutes_backend_list, false, 0,
+	  "list backends; filter group (a name); paging limit, offset", NULL },
+	{ "POST", "/api/v1/backends", grouproutes_backend_create, true, 0,
+	  "add a backend port to a group", NULL },
+	{ "GET", "/api/v1/backends/{id}", grouproutes_backend_get, false, 0,
+	  "one backend, with its flow counts", "backend" },
+	{ "PUT", "/api/v1/backends/{id}", grouproutes_backend_put, true, 0,
+	  "replace a backend (same required fields as POST)", "backend" },
+	{ "PATCH", "/api/v1/backends/{id}", grouproutes_backend_patch, true, 0,
+	  "change only the given fields of a backend", "backend" },
+	{ "DELETE", "/api/v1/backends/{id}", grouproutes_backend_delete, false, 0,
+	  "delete a backend; its flows stay pinned until they end", "backend" },
+	{ "POST", "/api/v1/backends/{id}/drain", grouproutes_backend_drain, false, 0,
+	  "drain a backend: it keeps its flows and takes no new ones", "backend" },
+	{ "POST", "/api/v1/backends/{id}/undrain", grouproutes_backend_undrain, false,
+	  0, "make a backend active again", "backend" },
+	{ "GET", "/api/v1/rules", grouproutes_rule_list, false, 0,
+	  "list source rules; filter group (a name); paging limit, offset", NULL },
+	{ "POST", "/api/v1/rules", grouproutes_rule_create, true, 0,
+	  "create a source rule sending a client CIDR to a group", NULL },
+	{ "GET", "/api/v1/rules/{id}", grouproutes_rule_get, false, 0,
+	  "one source rule", "rule" },
+	{ "PUT", "/api/v1/rules/{id}", grouproutes_rule_put, true, 0,
+	  "replace a source rule (same required fields as POST)", "rule" },
+	{ "PATCH", "/api/v1/rules/{id}", grouproutes_rule_patch, true, 0,
+	  "change only the given fields of a source rule", "rule" },
+	{ "DELETE", "/api/v1/rules/{id}", grouproutes_rule_delete, false, 0,
+	  "delete a source rule", "rule" },
+	{ "GET", "/api/v1/flows", grouproutes_flow_list, false, 0,
+	  "list pinned flows; filters group, backend, client, proto; paging limit, offset",
+	  NULL },
+	{ "DELETE", "/api/v1/flows", grouproutes_flow_flush, false, 0,
+	  "drop every flow: clients reconnect and are scheduled anew", NULL },
 };
 
 /*

@@ -44,6 +44,9 @@ static const struct {
 	{ 2, "udp" },
 };
 
+/* The port sets of application groups (see sets.h). */
+static const char *const sets_ports[] = { "portshare-vport", "portshare-bport" };
+
 static int sets_custom_error(struct ipset *ipset, void *p, int status,
 			     const char *msg, ...)
 {
@@ -104,6 +107,11 @@ static void sets_create_line(FILE *out, size_t i, const char *suffix)
 		sets_all[i].type, sets_all[i].family == AF_INET ? "inet" : "inet6");
 }
 
+static void sets_port_create_line(FILE *out, const char *name, const char *suffix)
+{
+	fprintf(out, "create %s%s bitmap:port range 1-65535 -exist\n", name, suffix);
+}
+
 struct sets *sets_open(char *errbuf, size_t errlen)
 {
 	struct sets *s = calloc(1, sizeof(*s));
@@ -130,6 +138,8 @@ struct sets *sets_open(char *errbuf, size_t errlen)
 	}
 	for (size_t i = 0; i < sizeof(sets_all) / sizeof(sets_all[0]); i++)
 		sets_create_line(out, i, "");
+	for (size_t i = 0; i < sizeof(sets_ports) / sizeof(sets_ports[0]); i++)
+		sets_port_create_line(out, sets_ports[i], "");
 	fclose(out);
 	if (sets_run(s, script, len, errbuf, errlen) < 0)
 		goto err;
@@ -196,6 +206,38 @@ int sets_sync(struct sets *s, const struct table_rule *rules, size_t n,
 		sets_entries(out, i, rules, n);
 		fprintf(out, "swap %s.new %s\n", sets_all[i].name, sets_all[i].name);
 		fprintf(out, "destroy %s.new\n", sets_all[i].name);
+	}
+	fclose(out);
+	rc = sets_run(s, script, len, errbuf, errlen);
+	free(script);
+	return rc;
+}
+
+int sets_sync_ports(struct sets *s, const uint16_t *vports, size_t nv,
+		    const uint16_t *bports, size_t nb, char *errbuf,
+		    size_t errlen)
+{
+	const struct {
+		const uint16_t *ports;
+		size_t n;
+	} lists[] = { { vports, nv }, { bports, nb } };
+	char *script = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&script, &len);
+	int rc;
+
+	if (!out) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(sets_ports) / sizeof(sets_ports[0]); i++) {
+		sets_port_create_line(out, sets_ports[i], "");
+		sets_port_create_line(out, sets_ports[i], ".new");
+		fprintf(out, "flush %s.new\n", sets_ports[i]);
+		for (size_t p = 0; p < lists[i].n; p++)
+			fprintf(out, "add %s.new %u -exist\n", sets_ports[i], lists[i].ports[p]);
+		fprintf(out, "swap %s.new %s\n", sets_ports[i], sets_ports[i]);
+		fprintf(out, "destroy %s.new\n", sets_ports[i]);
 	}
 	fclose(out);
 	rc = sets_run(s, script, len, errbuf, errlen);

@@ -268,6 +268,11 @@ int store_schema_version(struct store *st)
 	return st->version;
 }
 
+struct sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}
+
 /*
  * Decodes one row selected with store_mapping_columns.  The family is not
  * stored; it is recomputed here so that it can never disagree with the

@@ -1,7 +1,8 @@
 /*
- * store: the sqlite database that holds the port-sharing table.  The only
- * module that includes sqlite3.h.  Not thread-safe: the control module
- * serialises every call.
+ * store: the sqlite database that holds the port-sharing table.  It and
+ * gstore, which keeps the application groups in the same database (through
+ * store_db), are the only modules that include sqlite3.h.  Not thread-safe:
+ * the control module serialises every call.
  */
 #ifndef PORTSHARE_STORE_H
 #define PORTSHARE_STORE_H
@@ -12,6 +13,7 @@
 #include "mapping.h"
 
 struct store;
+struct sqlite3;
 
 /*
  * Opens (creating if needed) the database at path, switches it to WAL with
@@ -33,6 +35,12 @@ int store_check(const char *path, size_t *nrows, char *errbuf, size_t errlen);
 
 /* The schema version after migrations (PRAGMA user_version). */
 int store_schema_version(struct store *st);
+
+/*
+ * The open database, for gstore: the groups' tables live in the same file,
+ * behind the same migrations.  Valid until store_close.
+ */
+struct sqlite3 *store_db(struct store *st);
 
 /*
  * All mappings ordered by id, in a malloc'd array the caller frees.  Returns

@@ -88,6 +88,10 @@ static const struct {
 	{ "enobufs", offsetof(struct control_queue_stats, enobufs) },
 	{ "kernel_dropped", offsetof(struct control_queue_stats, kernel_dropped) },
 	{ "user_dropped", offsetof(struct control_queue_stats, user_dropped) },
+	{ "refusals", offsetof(struct control_queue_stats, refusals) },
+	{ "flow_packets", offsetof(struct control_queue_stats, flow_packets) },
+	{ "no_route", offsetof(struct control_queue_stats, no_route) },
+	{ "held", offsetof(struct control_queue_stats, held) },
 };
 
 static json_t *sysroutes_queue_json(const struct control_queue_stats *q,

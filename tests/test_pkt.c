@@ -555,6 +555,40 @@ START_TEST(icmp_error)
 }
 END_TEST
 
+/*
+ * The flow table needs the client's end too: the source of an inbound
+ * packet, the destination of an outbound one, and for ICMP errors the far
+ * end of the quoted packet; plus a TCP segment's flags.
+ */
+START_TEST(peer_and_flags)
+{
+	static struct tpkt p, inner;
+	const int family = _i & 1 ? AF_INET6 : AF_INET;
+	const enum pkt_dir dir = _i & 2 ? PKT_OUT : PKT_IN;
+	const uint8_t proto = _i & 4 ? IPPROTO_UDP : IPPROTO_TCP;
+	const bool icmp = _i & 8;
+	uint8_t want[16] = { 0 };
+	struct pkt_view view;
+	struct pkt_key key;
+
+	if (icmp)
+		tp_icmp_error(&p, &inner, &icmp_kinds[family == AF_INET6], proto,
+			      dir, from_port(dir), false);
+	else
+		tp_plain(&p, family, proto, dir, from_port(dir), 5);
+	if (!icmp && proto == IPPROTO_TCP) {
+		p.b[p.l4_off + 13] = 0xc2; /* CWR, ECE and SYN: CWR and ECE are not reported */
+		tp_set_csum(&p);
+	}
+	ck_assert(pkt_parse(p.b, p.len, dir, &key, &view));
+	memcpy(want, host_addr(family, PEER), addr_len(family));
+	ck_assert_mem_eq(view.peer, want, 16);
+	ck_assert_uint_eq(view.peer_port, PEER_PORT);
+	ck_assert_uint_eq(key.port, from_port(dir));
+	ck_assert_uint_eq(view.tcp_flags, !icmp && proto == IPPROTO_TCP ? 0x02 : 0);
+}
+END_TEST
+
 START_TEST(icmp_quoted_udp_no_checksum)
 {
 	static struct tpkt p, inner;
@@ -1540,6 +1574,7 @@ static Suite *pkt_suite(void)
 	tcase_add_loop_test(tc, udp_result_zero, 0, 4);
 	tcase_add_loop_test(tc, large_packet, 0, 4);
 	tcase_add_loop_test(tc, icmp_error, 0, 32);
+	tcase_add_loop_test(tc, peer_and_flags, 0, 16);
 	tcase_add_loop_test(tc, icmp_quoted_udp_no_checksum, 0, 2);
 	tcase_add_loop_test(tc, icmp_refused, 0, 2);
 	tcase_add_loop_test(tc, icmp_types, 0, 512);

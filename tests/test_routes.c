@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "gctl.h"
 #include "routes.h"
 #include "util.h"
 
@@ -99,6 +100,76 @@ int control_table_replace(struct control *ctl, struct mapping *rows, size_t n,
 	return -1;
 }
 
+/*
+ * The application groups are reached only through control_groups_read and
+ * control_groups_write, which fail the test as the functions above do, so
+ * gctl's functions, which grouproutes.o names, are never called either.
+ * Their parameters go unused, hence the pragma, rather than a page of
+ * (void) casts.
+ */
+int control_groups_read(struct control *ctl, control_groups_fn *fn, void *arg,
+			uint64_t *version, struct mapping_error *err)
+{
+	(void)ctl;
+	(void)fn;
+	(void)arg;
+	(void)version;
+	(void)err;
+	NO_CONTROL("control_groups_read");
+	return -1;
+}
+
+int control_groups_write(struct control *ctl, control_groups_fn *fn, void *arg,
+			 struct control_cond *cond, struct mapping_error *err)
+{
+	(void)ctl;
+	(void)fn;
+	(void)arg;
+	(void)cond;
+	(void)err;
+	NO_CONTROL("control_groups_write");
+	return -1;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#define NO_GCTL(name, ...) \
+	int name(__VA_ARGS__) { NO_CONTROL(#name); return -1; }
+NO_GCTL(gctl_group_list, struct gctl *g, struct gctl_group_view **rows, size_t *n,
+	struct mapping_error *err)
+NO_GCTL(gctl_group_get, struct gctl *g, int64_t id, struct gctl_group_view *out,
+	struct mapping_error *err)
+NO_GCTL(gctl_group_by_name, struct gctl *g, const char *name, int64_t *id,
+	struct mapping_error *err)
+NO_GCTL(gctl_group_create, struct gctl *g, struct groups_group *gr,
+	struct mapping_error *err)
+NO_GCTL(gctl_group_update, struct gctl *g, const struct groups_group *gr,
+	struct mapping_error *err)
+NO_GCTL(gctl_group_delete, struct gctl *g, int64_t id, struct mapping_error *err)
+NO_GCTL(gctl_backend_list, struct gctl *g, int64_t group_id,
+	struct gctl_backend_view **rows, size_t *n, struct mapping_error *err)
+NO_GCTL(gctl_backend_get, struct gctl *g, int64_t id,
+	struct gctl_backend_view *out, struct mapping_error *err)
+NO_GCTL(gctl_backend_create, struct gctl *g, struct groups_backend *b,
+	struct mapping_error *err)
+NO_GCTL(gctl_backend_update, struct gctl *g, const struct groups_backend *b,
+	struct mapping_error *err)
+NO_GCTL(gctl_backend_delete, struct gctl *g, int64_t id, struct mapping_error *err)
+NO_GCTL(gctl_rule_list, struct gctl *g, int64_t group_id,
+	struct gctl_rule_view **rows, size_t *n, struct mapping_error *err)
+NO_GCTL(gctl_rule_get, struct gctl *g, int64_t id, struct gctl_rule_view *out,
+	struct mapping_error *err)
+NO_GCTL(gctl_rule_create, struct gctl *g, struct groups_rule *r,
+	struct mapping_error *err)
+NO_GCTL(gctl_rule_update, struct gctl *g, const struct groups_rule *r,
+	struct mapping_error *err)
+NO_GCTL(gctl_rule_delete, struct gctl *g, int64_t id, struct mapping_error *err)
+NO_GCTL(gctl_flow_list, struct gctl *g, const struct gctl_flow_filter *f,
+	struct gctl_flow_view **rows, size_t *n, size_t *total,
+	struct mapping_error *err)
+NO_GCTL(gctl_flow_flush, struct gctl *g, size_t *flushed, struct mapping_error *err)
+#pragma GCC diagnostic pop
+
 /* The table version every reply without one of its own is stamped with. */
 #define TEST_VERSION 4242
 #define TEST_ETAG "\"4242\""
@@ -119,6 +190,10 @@ void control_status_get(struct control *ctl, struct control_status *out)
 /* ---- routes_find ------------------------------------------------------ */
 
 #define MAPPINGS "/api/v1/mappings"
+#define GROUPS "/api/v1/groups"
+#define BACKENDS "/api/v1/backends"
+#define RULES "/api/v1/rules"
+#define FLOWS "/api/v1/flows"
 #define ONE_ALLOW "GET, PUT, PATCH, DELETE"
 
 /*
@@ -195,6 +270,47 @@ static const struct {
 	{ "POST", "/api/v1/config", false, false, NULL, "GET, PUT" },
 	{ "PATCH", "/api/v1/config", false, false, NULL, "GET, PUT" },
 	{ "DELETE", "/api/v1/config", false, false, NULL, "GET, PUT" },
+	/* The application groups' resources take the same shapes. */
+	{ "GET", GROUPS, true, false, NULL, "" },
+	{ "POST", GROUPS, true, true, NULL, "" },
+	{ "DELETE", GROUPS, false, false, NULL, "GET, POST" },
+	{ "GET", GROUPS "/3", true, false, "3", "" },
+	{ "PUT", GROUPS "/3", true, true, "3", "" },
+	{ "PATCH", GROUPS "/3", true, true, "3", "" },
+	{ "DELETE", GROUPS "/3", true, false, "3", "" },
+	{ "POST", GROUPS "/3", false, false, NULL, ONE_ALLOW },
+	{ "GET", GROUPS "/3/", false, false, NULL, "" },
+	{ "GET", BACKENDS, true, false, NULL, "" },
+	{ "POST", BACKENDS, true, true, NULL, "" },
+	{ "PATCH", BACKENDS, false, false, NULL, "GET, POST" },
+	{ "GET", BACKENDS "/12", true, false, "12", "" },
+	{ "PATCH", BACKENDS "/12", true, true, "12", "" },
+	{ "DELETE", BACKENDS "/12", true, false, "12", "" },
+	{ "POST", BACKENDS "/12", false, false, NULL, ONE_ALLOW },
+	{ "GET", RULES, true, false, NULL, "" },
+	{ "POST", RULES, true, true, NULL, "" },
+	{ "PUT", RULES "/1", true, true, "1", "" },
+	{ "DELETE", RULES "/1", true, false, "1", "" },
+	{ "POST", RULES "/1", false, false, NULL, ONE_ALLOW },
+	/* A segment after {id}: drain and undrain take no body. */
+	{ "POST", BACKENDS "/12/drain", true, false, "12", "" },
+	{ "POST", BACKENDS "/12/undrain", true, false, "12", "" },
+	{ "POST", BACKENDS "/x/drain", true, false, "x", "" },
+	{ "GET", BACKENDS "/12/drain", false, false, NULL, "POST" },
+	{ "DELETE", BACKENDS "/12/undrain", false, false, NULL, "POST" },
+	{ "POST", BACKENDS "//drain", false, false, NULL, "" },
+	{ "POST", BACKENDS "/12/drain/", false, false, NULL, "" },
+	{ "POST", BACKENDS "/12/drainx", false, false, NULL, "" },
+	{ "POST", BACKENDS "/12/dra", false, false, NULL, "" },
+	{ "POST", BACKENDS "/12/", false, false, NULL, "" },
+	{ "POST", GROUPS "/12/drain", false, false, NULL, "" },
+	{ "POST", RULES "/12/drain", false, false, NULL, "" },
+	/* Flows are listed and flushed, never written one by one. */
+	{ "GET", FLOWS, true, false, NULL, "" },
+	{ "HEAD", FLOWS, true, false, NULL, "" },
+	{ "DELETE", FLOWS, true, false, NULL, "" },
+	{ "POST", FLOWS, false, false, NULL, "GET, DELETE" },
+	{ "GET", FLOWS "/1", false, false, NULL, "" },
 };
 
 START_TEST(find)
@@ -559,6 +675,42 @@ START_TEST(run_bad_id)
 }
 END_TEST
 
+/* Every resource's bad {id} is a 404 that names the resource. */
+START_TEST(run_bad_id_names_noun)
+{
+	static const struct {
+		const char *method;
+		const char *path;
+		const char *noun;
+	} cases[] = {
+		{ "GET", GROUPS "/0", "group" },
+		{ "DELETE", GROUPS "/x", "group" },
+		{ "PATCH", BACKENDS "/-1", "backend" },
+		{ "POST", BACKENDS "/abc/drain", "backend" },
+		{ "POST", BACKENDS "/0/undrain", "backend" },
+		{ "PUT", RULES "/1000000000000000000", "rule" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct routes_request req = good_write;
+		struct routes_reply r;
+		struct routes_match m;
+		char want[64];
+
+		memset(&r, 0, sizeof(r));
+		ck_assert(routes_find(cases[i].method, cases[i].path, &m));
+		routes_run(&m, &req, &r);
+		ck_assert_msg(r.status == 404, "%s %s: %u", cases[i].method,
+			      cases[i].path, r.status);
+		snprintf(want, sizeof(want), "%s ids are positive integers",
+			 cases[i].noun);
+		ck_assert_str_eq(error_str(&r, "message"), want);
+		ck_assert_str_eq(error_str(&r, "field"), "id");
+		json_decref(r.body);
+	}
+}
+END_TEST
+
 /* The listing shows the table: every row, and each route find takes. */
 START_TEST(run_route_list)
 {
@@ -580,7 +732,7 @@ START_TEST(run_route_list)
 		ck_assert_str_eq(r.etag, TEST_ETAG);
 		routes = json_object_get(r.body, "routes");
 		ck_assert(json_is_array(routes));
-		ck_assert_uint_eq(json_array_size(routes), 14);
+		ck_assert_uint_eq(json_array_size(routes), 36);
 		json_array_foreach(routes, i, one) {
 			const char *method =
 				json_string_value(json_object_get(one, "method"));
@@ -638,9 +790,12 @@ static size_t token_routes(char paths[][128], char methods[][16], size_t max)
 			 json_string_value(json_object_get(one, "method")));
 		snprintf(paths[n], 128, "%s",
 			 json_string_value(json_object_get(one, "path")));
+		/* Whatever follows {id} (/drain) stays. */
 		id = strstr(paths[n], "{id}");
-		if (id != NULL)
-			memcpy(id, "1", 2);
+		if (id != NULL) {
+			memmove(id + 1, id + 4, strlen(id + 4) + 1);
+			id[0] = '1';
+		}
 		n++;
 	}
 	json_decref(r.body);
@@ -658,10 +813,10 @@ START_TEST(run_needs_token)
 		"Bearer " TOKEN " x", "Bearer 0123456789abcdef0123456789abcdeF",
 		"Bearer 0123456789abcdef0123456789abcde", "Token " TOKEN,
 	};
-	char paths[16][128], methods[16][16];
-	size_t n = token_routes(paths, methods, 16);
+	char paths[32][128], methods[32][16];
+	size_t n = token_routes(paths, methods, 32);
 
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 20);
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k <= ARRAY_LEN(bad); k++) {
 			struct routes_request req = good_write;
@@ -921,6 +1076,7 @@ static Suite *routes_suite(void)
 	tcase_add_test(tc, reply_error_not_utf8);
 	tcase_add_test(tc, reply_error_long_message);
 	tcase_add_loop_test(tc, run_bad_id, 0, ARRAY_LEN(bad_ids));
+	tcase_add_test(tc, run_bad_id_names_noun);
 	tcase_add_test(tc, run_route_list);
 	tcase_add_test(tc, run_needs_token);
 	tcase_add_test(tc, run_rule_order);

@@ -1,8 +1,9 @@
 /*
  * The portshare dashboard's script: no CDN, no build step, no framework.
- * It polls /healthz, /api/v1/status and /api/v1/mappings once a second and
- * computes every rate itself from counter deltas.  API data only ever
- * reaches the page through textContent and attributes, never as markup.
+ * It polls /healthz, /api/v1/status and /api/v1/mappings once a second (and
+ * groups.js, in the same round, the groups) and computes every rate itself
+ * from counter deltas.  API data only ever reaches the page through
+ * textContent and attributes, never as markup.
  * Every write carries If-Match with the table version of the last list the
  * page showed, so it never overwrites a change it has not seen: on 412 the
  * table is reloaded and the user asked to retry.
@@ -651,6 +652,14 @@
 
   const get = (url) => request("GET", url).catch(() => null);
 
+  /*
+   * Other parts of the page (groups.js) refresh in the same round through
+   * portshare.onPoll.  A failing one is logged and the round goes on, so it
+   * cannot stop the loop.
+   */
+  const sections = [];
+  const run = (refresh) => refresh().catch((e) => console.error("portshare:", e));
+
   // One round at a time: the next starts a second after this one started,
   // or at once when it took longer, so a slow daemon is never piled on.
   let timer = null, running = false, again = false;
@@ -659,7 +668,7 @@
     running = true;
     clearTimeout(timer);
     const started = performance.now();
-    const [hz, st, ml] = await Promise.all([get("/healthz"), get(API + "/status"), get(LIST)]);
+    const [hz, st, ml] = await Promise.all([get("/healthz"), get(API + "/status"), get(LIST), ...sections.map(run)]);
     const now = performance.now();
     const status = st && st.status === 200 ? st.data : null;
     renderHealth(hz, status);
@@ -684,13 +693,27 @@
   // shows it, and the next write carries its version, before the user can
   // try again.
   async function reload() {
-    const ml = await get(LIST);
+    const [ml] = await Promise.all([get(LIST), ...sections.map(run)]);
     if (!ml || ml.status !== 200) return;
     version.seen(ml.etag);
     renderMappings(ml.data, performance.now());
   }
 
+  /*
+   * What groups.js shares, rather than keeping its own copies: the helpers
+   * that keep API data out of markup, the writes that carry the one token
+   * and table version, and the refresh loop.
+   */
+  window.portshare = Object.freeze({
+    el, setText, setAttr, fmtInt, fmtDuration, ApiError, errorOf, mutate,
+    get: (url) => get(API + url),
+    onPoll: (refresh) => { sections.push(refresh); },
+    refresh: () => poll.now(),
+  });
+
   new ResizeObserver(() => drawGraph(performance.now())).observe($("graph"));
   token.set(token.get());
-  poll();
+  // Deferred scripts all run before DOMContentLoaded: by the first round,
+  // groups.js has joined the loop.
+  document.addEventListener("DOMContentLoaded", poll, { once: true });
 })();

@@ -14,6 +14,7 @@
   peer.py hold HOST PORT FIFO       keep one TCP connection open; each line read
                                     from FIFO is sent, the echo is checked and
                                     "ok N" printed; exits non-zero on mismatch.
+                                    The server's name comes first: "server NAME".
 Every socket operation has a timeout, so a broken path fails instead of hanging.
 """
 import os
@@ -134,7 +135,7 @@ def get(proto, host, port):
 def hold(host, port, fifo):
     s = connect(host, port)
     s.settimeout(30)
-    read_line(s)
+    print("server %s" % read_line(s), flush=True)
     n = 0
     with open(fifo, "r") as f:
         for line in f:

@@ -77,8 +77,9 @@ setpriv_caps() {
 }
 bounding=$(setpriv_caps CapabilityBoundingSet)
 ambient=$(setpriv_caps AmbientCapabilities)
-t_eq "the unit bounds the daemon to CAP_NET_ADMIN" "-all,+net_admin" "$bounding"
-t_eq "the unit grants CAP_NET_ADMIN as an ambient capability" "-all,+net_admin" "$ambient"
+# CAP_NET_RAW opens the refusal sockets and is dropped before any thread.
+t_eq "the unit bounds the daemon to CAP_NET_ADMIN and CAP_NET_RAW" "-all,+net_admin,+net_raw" "$bounding"
+t_eq "the unit grants CAP_NET_ADMIN and CAP_NET_RAW as ambient capabilities" "-all,+net_admin,+net_raw" "$ambient"
 t_eq "the unit runs the daemon as a dynamic user" yes "$(unit_value DynamicUser)"
 t_eq "the unit sets NoNewPrivileges" yes "$(unit_value NoNewPrivileges)"
 umask_unit=$(unit_value UMask)
