@@ -156,7 +156,7 @@ bool gconf_check_group(const struct gstore_all *a, size_t i,
 		if (gr->is_default && o->is_default && o->family == gr->family &&
 		    memcmp(o->addr, gr->addr, sizeof(gr->addr)) == 0 &&
 		    o->virtual_port == gr->virtual_port && (o->protos & gr->protos))
-			return mapping_fail(err, 409, "conflict", "is_default", "group %" PRId64
+			return mapping_fail(err, 409, "conflict", "default", "group %" PRId64
 					    " (\"%s\") is already the default for port %u",
 					    o->id, o->name, gr->virtual_port);
 	}

@@ -104,7 +104,7 @@ struct gctl_rule_view {
  * (gconf.h): a name of 1 to 63 characters of [A-Za-z0-9._-] (422, field
  * "name"), unique (409 "conflict", field "name"); an aid of 1 to 63
  * characters (422, field "aid"); one default group per (address, port,
- * protocol) (409, field "is_default"); a backend port unique in its group
+ * protocol) (409, field "default"); a backend port unique in its group
  * (409, field "port"); a backend or rule naming an existing group (422,
  * field "group", code "unknown_group").  Refusals of groups_build itself
  * are 422 "invalid" with field "".  A 503 is a write that happened: a new

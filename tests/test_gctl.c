@@ -409,9 +409,9 @@ START_TEST(duplicate_default_changes_nothing)
 	OK(gctl_group_create(g, &a, &e_));
 	OK(gctl_group_create(g, &c, &e_));
 	before = gctl_read();
-	FAILS(gctl_group_create(g, &b, &e_), 409, "is_default");
+	FAILS(gctl_group_create(g, &b, &e_), 409, "default");
 	c.is_default = true;
-	FAILS(gctl_group_update(g, &c, &e_), 409, "is_default");
+	FAILS(gctl_group_update(g, &c, &e_), 409, "default");
 	/* Nothing changed: not the store, not memory, not the snapshot. */
 	ck_assert_ptr_eq(gctl_read(), before);
 	ck_assert_uint_eq(stored(st), 20000);

@@ -208,6 +208,9 @@ def phase_core(api, db):
     for rt in routes:
         if rt["method"] != "GET":
             continue
+        # The {id} of another resource names nothing here; test_groups_api.sh reads those.
+        if "{id}" in rt["path"] and not rt["path"].startswith("/api/v1/mappings"):
+            continue
         r = api.call("GET", fill(rt["path"], mid), auth=False)
         ctype = r.headers.get("content-type", "")
         check(r.status == 200 and ctype.startswith(types.get(rt["path"], "application/json")),
