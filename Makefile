@@ -39,20 +39,24 @@ endif
 # Modules of the daemon, in the order data flows through them.
 DAEMON_MODS := log pkt table flow flowfile sched groups waitq mux nfq mapping mapjson store \
 	gstore gconf resolver sets rowset status gctl control config metrics auth maproutes \
-	groupjson grouproutes sysroutes routes api priv main
+	groupjson grouproutes fstore fconf fctl fanjson fanroutes regproto fanframe fanpkt fanout regsrv \
+	sysroutes routes api priv main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
+# The fan-out subscriber (issue 5) links only the pure protocol modules.
+SUB_MODS := sub regproto fanframe
 
 # Unit tests: test_<name> links these modules (the pure ones, plus store and
 # the table snapshot).
 UNIT_TESTS := pkt mapping mapjson store table routes auth metrics priv rowset config \
-	flow groups sched waitq mux gstore gctl groupjson grouproutes
+	flow groups sched waitq mux gstore gctl groupjson grouproutes fstore fctl fanjson \
+	fanroutes regproto fanframe fanpkt
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
 test_mapjson_MODS := mapjson mapping
 test_store_MODS := store mapping
 test_table_MODS := table
 test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping config \
-	grouproutes groupjson groups sched flow flowfile
+	grouproutes groupjson groups sched flow flowfile fanroutes fanjson
 test_auth_MODS := auth
 test_metrics_MODS := metrics mapping
 test_priv_MODS := priv log
@@ -71,18 +75,27 @@ test_gstore_EXTRA := $(BUILD)/sql_migrations.o
 test_gctl_MODS := gctl gconf gstore store mapping groups sched flow flowfile table log
 test_gctl_EXTRA := $(BUILD)/sql_migrations.o
 test_groupjson_MODS := groupjson groups sched mapping mapjson flow flowfile
+test_fstore_MODS := fstore store mapping
+test_fstore_EXTRA := $(BUILD)/sql_migrations.o
+test_fctl_MODS := fctl fconf fstore store mapping log
+test_fctl_EXTRA := $(BUILD)/sql_migrations.o
+test_fanjson_MODS := fanjson mapping mapjson
+test_regproto_MODS := regproto
+test_fanframe_MODS := fanframe
+test_fanpkt_MODS := fanpkt pkt
 test_grouproutes_MODS := $(test_routes_MODS)
+test_fanroutes_MODS := $(test_routes_MODS)
 test_store_EXTRA := $(BUILD)/sql_migrations.o
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
 # fuzz_<name>_SRCS lists, and links fuzz_<name>_LIBS.
-FUZZERS := pkt mapping mapjson
+FUZZERS := pkt mapping mapjson regproto fanframe
 fuzz_mapjson_SRCS := src/mapjson.c src/mapping.c
 fuzz_mapjson_LIBS := -ljansson
 
 .DELETE_ON_ERROR:
 .PHONY: all check unit-check net-check deps run install uninstall clean fuzz bench
-all: $(BUILD)/portshared
+all: $(BUILD)/portshared $(BUILD)/portshare-sub
 
 $(BUILD):
 	$(Q)mkdir -p $(BUILD) $(BUILD)/tests
@@ -98,6 +111,9 @@ $(BUILD)/sql_migrations.o: $(BUILD)/sql_migrations.c
 
 $(BUILD)/portshared: $(DAEMON_OBJS)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/portshare-sub: $(SUB_MODS:%=$(BUILD)/%.o)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^
 
 define unit_test_rule
 $(BUILD)/tests/test_$(1): tests/test_$(1).c $$(test_$(1)_MODS:%=$(BUILD)/%.o) $$(test_$(1)_EXTRA) | $(BUILD)
@@ -154,22 +170,27 @@ run: deps all
 install: all
 	install -D -m 0755 $(BUILD)/portshared $(DESTDIR)$(PREFIX)/sbin/portshared
 	install -D -m 0755 iptables/portshare-iptables $(DESTDIR)$(PREFIX)/sbin/portshare-iptables
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(MANDIR)/man8 \
+	install -D -m 0755 $(BUILD)/portshare-sub $(DESTDIR)$(PREFIX)/bin/portshare-sub
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(PREFIX)/share/portshare/web $(DESTDIR)$(PREFIX)/share/portshare/sql
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/portshared.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/portshared.8 > $(DESTDIR)$(MANDIR)/man8/portshared.8
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/portshare-iptables.8 \
 		> $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/portshare-sub.1 > $(DESTDIR)$(MANDIR)/man1/portshare-sub.1
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service \
-		$(DESTDIR)$(MANDIR)/man8/portshared.8 $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
+		$(DESTDIR)$(MANDIR)/man8/portshared.8 $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8 \
+		$(DESTDIR)$(MANDIR)/man1/portshare-sub.1
 	install -m 0644 $(filter-out web/doc,$(wildcard web/*)) $(DESTDIR)$(PREFIX)/share/portshare/web/
 	install -m 0644 $(sort $(wildcard sql/[0-9]*.sql)) $(DESTDIR)$(PREFIX)/share/portshare/sql/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/portshared $(DESTDIR)$(PREFIX)/sbin/portshare-iptables \
+		$(DESTDIR)$(PREFIX)/bin/portshare-sub \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/portshared.service \
-		$(DESTDIR)$(MANDIR)/man8/portshared.8 $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8
+		$(DESTDIR)$(MANDIR)/man8/portshared.8 $(DESTDIR)$(MANDIR)/man8/portshare-iptables.8 \
+		$(DESTDIR)$(MANDIR)/man1/portshare-sub.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/portshare
 
 clean:

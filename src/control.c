@@ -15,10 +15,12 @@
  * many lookups.  A write's If-Match precondition is checked under the
  * lock, next to the write, so no other write can slip in between.
  *
- * The application groups (gctl.h) live under the same lock and version:
- * control_groups_read and control_groups_write run the REST layer's
- * function on them, and the resolver thread retries a group change that
- * did not go live (gctl_retry) the way it retries the table.
+ * The application groups (gctl.h) and UDP fan-out (fctl.h) live under the
+ * same lock and version: control_groups_read/write and
+ * control_fanout_read/write run the REST layer's (or the registrar's)
+ * function on them, and the resolver thread retries a change of theirs
+ * that did not go live (gctl_retry, fctl_retry) the way it retries the
+ * table.
  *
  * The queue counters and their rates are the status module's, which
  * has its own lock: control_tick, on the main thread, never waits behind
@@ -35,6 +37,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "fctl.h"
 #include "gctl.h"
 #include "log.h"
 #include "resolver.h"
@@ -56,6 +59,7 @@ struct control {
 	struct status *status;     /* the queues' counters, once control_start ran */
 	struct rowset set;         /* the table as stored, with its live state */
 	struct gctl *groups;       /* the application groups, under the same lock */
+	struct fctl *fanout;       /* UDP fan-out, under the same lock */
 	/*
 	 * Changed only under the lock, but atomically, so that
 	 * control_version can read it without the lock.
@@ -116,6 +120,16 @@ static void control_cond_done(const struct control *ctl, struct control_cond *co
 {
 	if (cond != NULL)
 		cond->version = ctl->version;
+}
+
+/*
+ * True while the groups or the fan-out have a stored change that is not
+ * live; the resolver thread then retries every second.  Called with the
+ * lock held.
+ */
+static bool control_planes_dirty(const struct control *ctl)
+{
+	return gctl_dirty(ctl->groups) || fctl_dirty(ctl->fanout);
 }
 
 /*
@@ -196,6 +210,7 @@ static int control_not_live(struct mapping_error *err, int rc)
 
 struct control *control_open(const char *db_path, unsigned resolve_interval,
 			     struct flow_table *flows, unsigned nworkers,
+			     fctl_gone_fn *gone, void *gone_arg,
 			     char *errbuf, size_t errlen)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
@@ -249,6 +264,9 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 	ctl->groups = gctl_open(ctl->store, ctl->sets, flows, nworkers, errbuf, errlen);
 	if (!ctl->groups)
 		goto err;
+	ctl->fanout = fctl_open(ctl->store, ctl->sets, gone, gone_arg, errbuf, errlen);
+	if (!ctl->fanout)
+		goto err;
 	return ctl;
 err:
 	control_close(ctl);
@@ -281,6 +299,7 @@ void control_close(struct control *ctl)
 	pthread_mutex_unlock(&ctl->lock);
 	if (ctl->resolver_started)
 		pthread_join(ctl->resolver, NULL);
+	fctl_close(ctl->fanout);
 	gctl_close(ctl->groups);
 	table_publish(NULL);
 	rowset_free(&ctl->set, true);
@@ -317,7 +336,7 @@ static void *control_resolver_run(void *arg)
 		 */
 		if (!first && !ctl->resolve_now) {
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += ctl->dirty || gctl_dirty(ctl->groups)
+			until.tv_sec += ctl->dirty || control_planes_dirty(ctl)
 				? CONTROL_RETRY_SECONDS : ctl->resolve_interval;
 			pthread_cond_timedwait(&ctl->kick, &ctl->lock, &until);
 			if (ctl->stop)
@@ -326,6 +345,8 @@ static void *control_resolver_run(void *arg)
 				log_info("the stored table is live again");
 			if (gctl_dirty(ctl->groups) && gctl_retry(ctl->groups) == 0)
 				log_info("the stored groups are live again");
+			if (fctl_dirty(ctl->fanout) && fctl_retry(ctl->fanout) == 0)
+				log_info("the stored fan-out is live again");
 		}
 		first = false;
 		ctl->resolve_now = false;
@@ -585,39 +606,96 @@ int control_table_replace(struct control *ctl, struct mapping *rows, size_t n,
 	return rc;
 }
 
-int control_groups_read(struct control *ctl, control_groups_fn *fn, void *arg,
-			uint64_t *version, struct mapping_error *err)
+/*
+ * A function to run on one of the planes that share the lock and the
+ * version with the mappings: exactly one of groups and fanout is set.
+ */
+struct control_call {
+	control_groups_fn *groups;
+	control_fanout_fn *fanout;
+	void *arg;
+};
+
+static int control_call_run(struct control *ctl, const struct control_call *c,
+			    struct mapping_error *err)
+{
+	return c->groups ? c->groups(ctl->groups, c->arg, err)
+			 : c->fanout(ctl->fanout, c->arg, err);
+}
+
+/*
+ * Runs c under the lock and sets *version (when not NULL) to the version
+ * it read at.  Returns what c's function returns.
+ */
+static int control_call_read(struct control *ctl, const struct control_call *c,
+			     uint64_t *version, struct mapping_error *err)
 {
 	int rc;
 
 	pthread_mutex_lock(&ctl->lock);
-	rc = fn(ctl->groups, arg, err);
+	rc = control_call_run(ctl, c, err);
 	if (version != NULL)
 		*version = ctl->version;
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;
 }
 
-int control_groups_write(struct control *ctl, control_groups_fn *fn, void *arg,
-			 struct control_cond *cond, struct mapping_error *err)
+/*
+ * Checks cond (412), runs c under the lock and, when the write happened,
+ * bumps the version.  Returns what c's function returns.
+ */
+static int control_call_write(struct control *ctl, const struct control_call *c,
+			      struct control_cond *cond, struct mapping_error *err)
 {
 	int rc = -1;
 
 	pthread_mutex_lock(&ctl->lock);
 	if (!control_cond_ok(ctl, cond, err))
 		goto out;
-	rc = fn(ctl->groups, arg, err);
+	rc = control_call_run(ctl, c, err);
 	/* A 503 is a write that happened: stored, and retried until live. */
 	if (rc == 0 || err->status == 503) {
 		control_bump(ctl);
 		control_cond_done(ctl, cond);
 	}
 	/* Wakes the resolver thread, which then retries every second. */
-	if (gctl_dirty(ctl->groups))
+	if (control_planes_dirty(ctl))
 		pthread_cond_signal(&ctl->kick);
 out:
 	pthread_mutex_unlock(&ctl->lock);
 	return rc;
+}
+
+int control_groups_read(struct control *ctl, control_groups_fn *fn, void *arg,
+			uint64_t *version, struct mapping_error *err)
+{
+	const struct control_call c = { .groups = fn, .arg = arg };
+
+	return control_call_read(ctl, &c, version, err);
+}
+
+int control_groups_write(struct control *ctl, control_groups_fn *fn, void *arg,
+			 struct control_cond *cond, struct mapping_error *err)
+{
+	const struct control_call c = { .groups = fn, .arg = arg };
+
+	return control_call_write(ctl, &c, cond, err);
+}
+
+int control_fanout_read(struct control *ctl, control_fanout_fn *fn, void *arg,
+			uint64_t *version, struct mapping_error *err)
+{
+	const struct control_call c = { .fanout = fn, .arg = arg };
+
+	return control_call_read(ctl, &c, version, err);
+}
+
+int control_fanout_write(struct control *ctl, control_fanout_fn *fn, void *arg,
+			 struct control_cond *cond, struct mapping_error *err)
+{
+	const struct control_call c = { .fanout = fn, .arg = arg };
+
+	return control_call_write(ctl, &c, cond, err);
 }
 
 uint64_t control_version(struct control *ctl)
@@ -634,6 +712,7 @@ void control_status_get(struct control *ctl, struct control_status *out)
 	out->schema_version = store_schema_version(ctl->store);
 	out->mappings = ctl->set.n;
 	gctl_stats(ctl->groups, &out->groups);
+	fctl_stats(ctl->fanout, &out->fanout);
 	pthread_mutex_unlock(&ctl->lock);
 	if (ctl->status != NULL)
 		out->nqueues = status_queues(ctl->status, out->queues, CONTROL_MAX_QUEUES);

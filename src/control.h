@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fctl.h"
 #include "gctl.h"
 #include "mapping.h"
 
@@ -61,6 +62,7 @@ struct control_status {
 	int schema_version;
 	size_t mappings;
 	struct gctl_stats groups; /* the application groups and the flow table */
+	struct fctl_stats fanout; /* UDP fan-out: contested ports and subscribers */
 	size_t nqueues;
 	struct control_queue_stats queues[CONTROL_MAX_QUEUES];
 };
@@ -88,12 +90,15 @@ struct flow_table;
  * and fills the kernel ipsets, so that the workers know every
  * mapping before they bind their queues.  The application groups are
  * loaded and published the same way (gctl_open, with flows, the flow table
- * of nworkers partitions, one per NFQUEUE worker).  Names are resolved every
- * resolve_interval seconds once control_start has run.  Returns NULL with
- * errbuf filled on failure.
+ * of nworkers partitions, one per NFQUEUE worker), and so are UDP fan-out's
+ * contested ports and subscribers (fctl_open, which tells gone, when not
+ * NULL, about the subscribers of a removed or disabled port).  Names are
+ * resolved every resolve_interval seconds once control_start has run.
+ * Returns NULL with errbuf filled on failure.
  */
 struct control *control_open(const char *db_path, unsigned resolve_interval,
 			     struct flow_table *flows, unsigned nworkers,
+			     fctl_gone_fn *gone, void *gone_arg,
 			     char *errbuf, size_t errlen);
 /* Starts the resolver thread; pool (may be NULL) feeds the status counters. */
 int control_start(struct control *ctl, struct nfq_pool *pool);
@@ -163,6 +168,19 @@ typedef int control_groups_fn(struct gctl *g, void *arg,
 int control_groups_read(struct control *ctl, control_groups_fn *fn, void *arg,
 			uint64_t *version, struct mapping_error *err);
 int control_groups_write(struct control *ctl, control_groups_fn *fn, void *arg,
+			 struct control_cond *cond, struct mapping_error *err);
+
+/*
+ * UDP fan-out (fctl.h) shares them too, with the same contract: the REST
+ * layer and the registrar run their function on the contested ports and
+ * subscribers under the lock, and every write that happened (0 or 503)
+ * bumps the version.
+ */
+typedef int control_fanout_fn(struct fctl *f, void *arg,
+			      struct mapping_error *err);
+int control_fanout_read(struct control *ctl, control_fanout_fn *fn, void *arg,
+			uint64_t *version, struct mapping_error *err);
+int control_fanout_write(struct control *ctl, control_fanout_fn *fn, void *arg,
 			 struct control_cond *cond, struct mapping_error *err);
 
 /*

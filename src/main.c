@@ -25,10 +25,12 @@
 
 #include "api.h"
 #include "control.h"
+#include "fanout.h"
 #include "flow.h"
 #include "log.h"
 #include "nfq.h"
 #include "priv.h"
+#include "regsrv.h"
 #include "store.h"
 #include "util.h"
 
@@ -40,6 +42,8 @@
 #define MAIN_STALL_SECONDS 5
 /* The flow table's default capacity, shared by all workers. */
 #define MAIN_FLOWS_DEFAULT (1u << 20)
+/* Who may use the registration protocol unless --reg-allow says otherwise. */
+#define MAIN_REG_ALLOW "127.0.0.0/8,::1/128"
 /* The mark of refusals, which the installer exempts from conntrack. */
 #define MAIN_REFUSE_MARK 0x10000000
 
@@ -53,6 +57,8 @@ struct main_opts {
 	const char *flow_file;  /* NULL: the database's path + ".flows" */
 	unsigned flows;         /* flow table capacity, all workers together */
 	struct nfq_config nfq;
+	unsigned nflog_group;   /* fan-out: where the installer copies contested ports */
+	struct regsrv_config reg;
 	unsigned resolve_interval;
 	enum log_level level;
 	bool use_syslog;
@@ -191,6 +197,48 @@ static bool main_opt_flow_timeouts(struct main_opts *o, const char *arg)
 	return true;
 }
 
+static bool main_opt_nflog(struct main_opts *o, const char *arg)
+{
+	return main_uint(arg, 65535, &o->nflog_group);
+}
+
+/* "CIDR,CIDR,...": at most REGSRV_NETS_MAX networks into nets[0..*n). */
+static bool main_nets(const char *arg, struct regsrv_net *nets, size_t *n)
+{
+	char buf[1024], *save = NULL, *item;
+
+	if (strlen(arg) >= sizeof(buf))
+		return false;
+	strcpy(buf, arg);
+	*n = 0;
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (*n == REGSRV_NETS_MAX || !regsrv_net_parse(item, &nets[*n]))
+			return false;
+		(*n)++;
+	}
+	return true;
+}
+
+static bool main_opt_reg_allow(struct main_opts *o, const char *arg)
+{
+	return main_nets(arg, o->reg.allow, &o->reg.nallow);
+}
+
+static bool main_opt_reg_admin(struct main_opts *o, const char *arg)
+{
+	return main_nets(arg, o->reg.admin, &o->reg.nadmin);
+}
+
+static bool main_opt_reg_max(struct main_opts *o, const char *arg)
+{
+	return main_uint(arg, FCTL_MAX_SUBS, &o->reg.max_subs) && o->reg.max_subs > 0;
+}
+
+static bool main_opt_reg_rate(struct main_opts *o, const char *arg)
+{
+	return main_uint(arg, 100000, &o->reg.rate) && o->reg.rate > 0;
+}
+
 static bool main_opt_level(struct main_opts *o, const char *arg)
 {
 	return log_level_parse(arg, &o->level);
@@ -232,6 +280,11 @@ static const struct {
 	{ "flows", required_argument, 'F', "N", "flow table capacity for application groups, at least 1024 (default 1048576)", main_opt_flows },
 	{ "flow-file", required_argument, 'f', "PATH", "where the flow table lives, so flows survive a restart (default: the database path + .flows)", main_opt_flow_file },
 	{ "flow-timeouts", required_argument, 'T', "NAME=S,...", "idle timeouts in seconds: tcp_syn, tcp_established, tcp_fin_wait, tcp_close, udp (default 60,7440,120,10,300)", main_opt_flow_timeouts },
+	{ "nflog-group", required_argument, 'g', "N", "NFLOG group the installer copies contested UDP ports to (default 7)", main_opt_nflog },
+	{ "reg-allow", required_argument, 'A', "CIDR,...", "networks that may use the registration protocol (default 127.0.0.0/8,::1/128)", main_opt_reg_allow },
+	{ "reg-admin", required_argument, 'M', "CIDR,...", "networks that may register addresses other than their own (default none)", main_opt_reg_admin },
+	{ "reg-max-subs", required_argument, 'S', "N", "subscribers per contested port the protocol may add, 1-256 (default 64)", main_opt_reg_max },
+	{ "reg-rate", required_argument, 'R', "N", "registration requests per second per source address (default 10)", main_opt_reg_rate },
 	{ "resolve-interval", required_argument, 'r', "SECONDS", "re-resolve domain names this often (default 30)", main_opt_resolve },
 	{ "log-level", required_argument, 'v', "LEVEL", "error, warn, info or debug (default info)", main_opt_level },
 	{ "syslog", no_argument, 's', NULL, "log to syslog instead of stderr", main_opt_syslog },
@@ -293,19 +346,22 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 }
 
 /*
- * Opens the raw socket that carries refusals for one family.  It needs
- * CAP_NET_RAW, held only until the privilege drop; without it, refusals
- * become silent drops and the client's own timeout ends its wait.  The
- * mark (CAP_NET_ADMIN) lets the installer's rule exempt refusals from
- * conntrack.  Returns the socket or -1.
+ * Opens the raw socket of one family that carries what the daemon sends
+ * with headers of its own making: refusals of application groups, and
+ * fan-out copies.  It needs CAP_NET_RAW, held only until the privilege
+ * drop; without it, refusals become silent drops (the client's own timeout
+ * ends its wait) and only framed_tcp and framed_unix subscribers get
+ * copies.  The mark (CAP_NET_ADMIN) lets the installer's rule exempt these
+ * packets from conntrack and from being copied again.  Returns the socket
+ * or -1.
  */
-static int main_refuse_socket(int family)
+static int main_raw_socket(int family)
 {
 	int mark = MAIN_REFUSE_MARK;
 	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 
 	if (fd < 0) {
-		log_warn("raw IPv%d socket: clients that wait in vain get no reset",
+		log_warn("raw IPv%d socket: no resets for refused clients, no fan-out copies over IP",
 			 family == AF_INET ? 4 : 6);
 		return -1;
 	}
@@ -483,12 +539,16 @@ int main(int argc, char **argv)
 		.nfq = { .first_queue = 0, .nqueues = 2, .queue_maxlen = 8192, .batch = 64,
 			 .timeouts = flow_timeouts_default, .refuse_fd = { -1, -1 } },
 		.flows = MAIN_FLOWS_DEFAULT,
+		.nflog_group = 7,
+		.reg = { .max_subs = 64, .rate = 10 },
 		.resolve_interval = 30,
 		.level = LOG_LVL_INFO,
 	};
 	struct control *ctl = NULL;
 	struct nfq_pool *pool = NULL;
 	struct flow_table *flows = NULL;
+	struct fanout *fan = NULL;
+	struct regsrv *reg = NULL;
 	char flow_path[4096 + 8];
 	struct api *api = NULL;
 	struct api_config api_cfg;
@@ -499,6 +559,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int rc = 1;
 
+	main_nets(MAIN_REG_ALLOW, o.reg.allow, &o.reg.nallow);
 	if (main_parse(argc, argv, &o) < 0)
 		return 2;
 	api_cfg = main_api_config(&o);
@@ -529,10 +590,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	o.nfq.flows = flows;
-	o.nfq.refuse_fd[0] = main_refuse_socket(AF_INET);
-	o.nfq.refuse_fd[1] = main_refuse_socket(AF_INET6);
-	ctl = control_open(o.db, o.resolve_interval, flows, o.nfq.nqueues + 1, errbuf,
-			   sizeof(errbuf));
+	o.nfq.refuse_fd[0] = main_raw_socket(AF_INET);
+	o.nfq.refuse_fd[1] = main_raw_socket(AF_INET6);
+	reg = regsrv_new(&o.reg);
+	if (!reg) {
+		log_warnx("out of memory");
+		goto out;
+	}
+	ctl = control_open(o.db, o.resolve_interval, flows, o.nfq.nqueues + 1, regsrv_gone,
+			   reg, errbuf, sizeof(errbuf));
 	if (!ctl) {
 		log_warnx("%s: %s", o.db, errbuf);
 		goto out;
@@ -560,6 +626,20 @@ int main(int argc, char **argv)
 	}
 	pool = nfq_start(&o.nfq, errbuf, sizeof(errbuf));
 	if (!pool) {
+		log_warnx("%s", errbuf);
+		goto out;
+	}
+	{
+		struct fanout_config fc = { o.nflog_group,
+					    { o.nfq.refuse_fd[0], o.nfq.refuse_fd[1] } };
+
+		fan = fanout_start(&fc, errbuf, sizeof(errbuf));
+	}
+	if (!fan) {
+		log_warnx("%s", errbuf);
+		goto out;
+	}
+	if (regsrv_start(reg, ctl, errbuf, sizeof(errbuf)) < 0) {
 		log_warnx("%s", errbuf);
 		goto out;
 	}
@@ -595,6 +675,9 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	api_stop(api);
+	/* Subscribers hear SHUTDOWN before their copies stop. */
+	regsrv_stop(reg);
+	fanout_stop(fan);
 	nfq_stop(pool);
 	control_close(ctl);
 	flow_close(flows);

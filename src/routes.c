@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "fanroutes.h"
 #include "grouproutes.h"
 #include "mapjson.h"
 #include "maproutes.h"
@@ -119,6 +120,31 @@ static const struct routes_route routes_table[] = {
 	  NULL },
 	{ "DELETE", "/api/v1/flows", grouproutes_flow_flush, false, 0,
 	  "drop every flow: clients reconnect and are scheduled anew", NULL },
+	{ "GET", "/api/v1/contested", fanroutes_port_list, false, 0,
+	  "list contested UDP ports; filter port; paging limit, offset", NULL },
+	{ "POST", "/api/v1/contested", fanroutes_port_create, true, 0,
+	  "contest a UDP port: its datagrams are copied to subscribers", NULL },
+	{ "GET", "/api/v1/contested/{id}", fanroutes_port_get, false, 0,
+	  "one contested port, with its counters", "contested port" },
+	{ "PUT", "/api/v1/contested/{id}", fanroutes_port_put, true, 0,
+	  "replace a contested port (same required fields as POST)",
+	  "contested port" },
+	{ "PATCH", "/api/v1/contested/{id}", fanroutes_port_patch, true, 0,
+	  "change only the given fields of a contested port", "contested port" },
+	{ "DELETE", "/api/v1/contested/{id}", fanroutes_port_delete, false, 0,
+	  "stop contesting a port; its subscribers go with it", "contested port" },
+	{ "GET", "/api/v1/subscribers", fanroutes_sub_list, false, 0,
+	  "list subscribers; filter contested_port; paging limit, offset", NULL },
+	{ "POST", "/api/v1/subscribers", fanroutes_sub_create, true, 0,
+	  "subscribe an address to a contested port's datagrams", NULL },
+	{ "GET", "/api/v1/subscribers/{id}", fanroutes_sub_get, false, 0,
+	  "one subscriber, with its counters", "subscriber" },
+	{ "PUT", "/api/v1/subscribers/{id}", fanroutes_sub_put, true, 0,
+	  "replace a subscriber (same required fields as POST)", "subscriber" },
+	{ "PATCH", "/api/v1/subscribers/{id}", fanroutes_sub_patch, true, 0,
+	  "change only the given fields of a subscriber", "subscriber" },
+	{ "DELETE", "/api/v1/subscribers/{id}", fanroutes_sub_delete, false, 0,
+	  "unsubscribe", "subscriber" },
 };
 
 /*

@@ -44,8 +44,9 @@ static const struct {
 	{ 2, "udp" },
 };
 
-/* The port sets of application groups (see sets.h). */
-static const char *const sets_ports[] = { "portshare-vport", "portshare-bport" };
+/* The port-only sets (see sets.h): groups' virtual and backend ports, contested ports. */
+static const char *const sets_ports[] = { "portshare-vport", "portshare-bport",
+					  "portshare-fport" };
 
 static int sets_custom_error(struct ipset *ipset, void *p, int status,
 			     const char *msg, ...)
@@ -213,14 +214,11 @@ int sets_sync(struct sets *s, const struct table_rule *rules, size_t n,
 	return rc;
 }
 
-int sets_sync_ports(struct sets *s, const uint16_t *vports, size_t nv,
-		    const uint16_t *bports, size_t nb, char *errbuf,
-		    size_t errlen)
+/* Fills the port sets names[0..n) with lists[i] each, swapping each in whole. */
+static int sets_fill_ports(struct sets *s, const char *const *names,
+			   const uint16_t *const *lists, const size_t *counts,
+			   size_t n, char *errbuf, size_t errlen)
 {
-	const struct {
-		const uint16_t *ports;
-		size_t n;
-	} lists[] = { { vports, nv }, { bports, nb } };
 	char *script = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&script, &len);
@@ -230,17 +228,33 @@ int sets_sync_ports(struct sets *s, const uint16_t *vports, size_t nv,
 		snprintf(errbuf, errlen, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(sets_ports) / sizeof(sets_ports[0]); i++) {
-		sets_port_create_line(out, sets_ports[i], "");
-		sets_port_create_line(out, sets_ports[i], ".new");
-		fprintf(out, "flush %s.new\n", sets_ports[i]);
-		for (size_t p = 0; p < lists[i].n; p++)
-			fprintf(out, "add %s.new %u -exist\n", sets_ports[i], lists[i].ports[p]);
-		fprintf(out, "swap %s.new %s\n", sets_ports[i], sets_ports[i]);
-		fprintf(out, "destroy %s.new\n", sets_ports[i]);
+	for (size_t i = 0; i < n; i++) {
+		sets_port_create_line(out, names[i], "");
+		sets_port_create_line(out, names[i], ".new");
+		fprintf(out, "flush %s.new\n", names[i]);
+		for (size_t p = 0; p < counts[i]; p++)
+			fprintf(out, "add %s.new %u -exist\n", names[i], lists[i][p]);
+		fprintf(out, "swap %s.new %s\n", names[i], names[i]);
+		fprintf(out, "destroy %s.new\n", names[i]);
 	}
 	fclose(out);
 	rc = sets_run(s, script, len, errbuf, errlen);
 	free(script);
 	return rc;
+}
+
+int sets_sync_ports(struct sets *s, const uint16_t *vports, size_t nv,
+		    const uint16_t *bports, size_t nb, char *errbuf,
+		    size_t errlen)
+{
+	const uint16_t *lists[] = { vports, bports };
+	const size_t counts[] = { nv, nb };
+
+	return sets_fill_ports(s, sets_ports, lists, counts, 2, errbuf, errlen);
+}
+
+int sets_sync_fanout(struct sets *s, const uint16_t *ports, size_t n,
+		     char *errbuf, size_t errlen)
+{
+	return sets_fill_ports(s, sets_ports + 2, &ports, &n, 1, errbuf, errlen);
 }

@@ -9,6 +9,7 @@
  *   portshare-addr4/addr6 hash:ip      every mapped address, for ICMP errors
  *   portshare-vport      bitmap:port   virtual ports of application groups
  *   portshare-bport      bitmap:port   backend ports of application groups
+ *   portshare-fport      bitmap:port   contested UDP ports (fan-out)
  * The two port sets hold ports only, for either protocol and every local
  * address (the installer's rules add -m addrtype LOCAL): a group may listen
  * on any local address, and the workers pass what matches no group.
@@ -43,5 +44,9 @@ int sets_sync(struct sets *s, const struct table_rule *rules, size_t n,
 int sets_sync_ports(struct sets *s, const uint16_t *vports, size_t nv,
 		    const uint16_t *bports, size_t nb, char *errbuf,
 		    size_t errlen);
+
+/* Replaces the content of portshare-fport with ports[0..n), the same way. */
+int sets_sync_fanout(struct sets *s, const uint16_t *ports, size_t n,
+		     char *errbuf, size_t errlen);
 
 #endif

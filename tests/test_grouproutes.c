@@ -7,8 +7,8 @@
  * filter it was given, so that the tests see exactly what the handlers ask
  * for and answer: status, error object, Location, ETag and body.
  *
- * routes.o names the mapping handlers too; their control functions fail
- * the test if ever called.
+ * routes.o names the mapping and fan-out handlers too; their control
+ * functions fail the test if ever called.
  */
 #include <check.h>
 #include <netinet/in.h>
@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "fctl.h"
 #include "gctl.h"
 #include "routes.h"
 #include "util.h"
@@ -46,6 +47,31 @@ NO_MAPPINGS(control_mapping_delete, struct control *ctl, int64_t id,
 	    struct control_cond *cond, struct mapping_error *err)
 NO_MAPPINGS(control_table_replace, struct control *ctl, struct mapping *rows,
 	    size_t n, struct control_cond *cond, struct mapping_error *err)
+/* UDP fan-out's handlers, which routes.o names too, never reach fctl here. */
+NO_MAPPINGS(control_fanout_read, struct control *ctl, control_fanout_fn *fn,
+	    void *arg, uint64_t *version, struct mapping_error *err)
+NO_MAPPINGS(control_fanout_write, struct control *ctl, control_fanout_fn *fn,
+	    void *arg, struct control_cond *cond, struct mapping_error *err)
+NO_MAPPINGS(fctl_port_list, struct fctl *f, struct fctl_port_view **rows,
+	    size_t *n, struct mapping_error *err)
+NO_MAPPINGS(fctl_port_get, struct fctl *f, int64_t id, struct fctl_port_view *out,
+	    struct mapping_error *err)
+NO_MAPPINGS(fctl_port_by_number, struct fctl *f, uint16_t port, int64_t *id,
+	    struct mapping_error *err)
+NO_MAPPINGS(fctl_port_create, struct fctl *f, struct fctl_port *p,
+	    struct mapping_error *err)
+NO_MAPPINGS(fctl_port_update, struct fctl *f, const struct fctl_port *p,
+	    struct mapping_error *err)
+NO_MAPPINGS(fctl_port_delete, struct fctl *f, int64_t id, struct mapping_error *err)
+NO_MAPPINGS(fctl_sub_list, struct fctl *f, int64_t port_id,
+	    struct fctl_sub_view **rows, size_t *n, struct mapping_error *err)
+NO_MAPPINGS(fctl_sub_get, struct fctl *f, int64_t id, struct fctl_sub_view *out,
+	    struct mapping_error *err)
+NO_MAPPINGS(fctl_sub_create, struct fctl *f, struct fctl_sub *s,
+	    struct mapping_error *err)
+NO_MAPPINGS(fctl_sub_update, struct fctl *f, const struct fctl_sub *s,
+	    struct mapping_error *err)
+NO_MAPPINGS(fctl_sub_delete, struct fctl *f, int64_t id, struct mapping_error *err)
 void control_status_get(struct control *ctl, struct control_status *out)
 {
 	NO_CONTROL("control_status_get");

@@ -1,8 +1,8 @@
 /*
  * The portshare dashboard's script: no CDN, no build step, no framework.
  * It polls /healthz, /api/v1/status and /api/v1/mappings once a second (and
- * groups.js, in the same round, the groups) and computes every rate itself
- * from counter deltas.  API data only ever reaches the page through
+ * groups.js and fanout.js, in the same round, the groups and the fan-out) and
+ * computes every rate itself from counter deltas.  API data only ever reaches the page through
  * textContent and attributes, never as markup.
  * Every write carries If-Match with the table version of the last list the
  * page showed, so it never overwrites a change it has not seen: on 412 the
@@ -653,9 +653,9 @@
   const get = (url) => request("GET", url).catch(() => null);
 
   /*
-   * Other parts of the page (groups.js) refresh in the same round through
-   * portshare.onPoll.  A failing one is logged and the round goes on, so it
-   * cannot stop the loop.
+   * Other parts of the page (groups.js, fanout.js) refresh in the same
+   * round through portshare.onPoll.  A failing one is logged and the round
+   * goes on, so it cannot stop the loop.
    */
   const sections = [];
   const run = (refresh) => refresh().catch((e) => console.error("portshare:", e));
@@ -700,12 +700,12 @@
   }
 
   /*
-   * What groups.js shares, rather than keeping its own copies: the helpers
-   * that keep API data out of markup, the writes that carry the one token
-   * and table version, and the refresh loop.
+   * What groups.js and fanout.js share, rather than keeping their own
+   * copies: the helpers that keep API data out of markup, the formats, the
+   * writes that carry the one token and table version, and the refresh loop.
    */
   window.portshare = Object.freeze({
-    el, setText, setAttr, fmtInt, fmtDuration, ApiError, errorOf, mutate,
+    el, setText, setAttr, fmtInt, fmtDuration, fmtBytes, fmtRate, fmtAgo, ApiError, errorOf, mutate,
     get: (url) => get(API + url),
     onPoll: (refresh) => { sections.push(refresh); },
     refresh: () => poll.now(),
@@ -714,6 +714,6 @@
   new ResizeObserver(() => drawGraph(performance.now())).observe($("graph"));
   token.set(token.get());
   // Deferred scripts all run before DOMContentLoaded: by the first round,
-  // groups.js has joined the loop.
+  // groups.js and fanout.js have joined the loop.
   document.addEventListener("DOMContentLoaded", poll, { once: true });
 })();
