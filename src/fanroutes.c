@@ -114,13 +114,20 @@ static int fanroutes_sub_read(struct fctl *f, int64_t id,
  * A body that named a contested port left its id at 0 (fanjson.h): the
  * number is looked up here, under the lock of the write that uses it.
  * fctl answers an unknown number with 422 unknown_port, naming
- * contested_port.
+ * contested_port.  registered says who made the subscriber, which no body
+ * can change, so an update keeps the stored flag: a PUT, which starts
+ * from the defaults, would otherwise clear it.
  */
 static int fanroutes_sub_write(struct fctl *f, union fanroutes_row *row,
 			       bool create, struct mapping_error *err)
 {
-	struct fctl_sub_view *v = &row->sub;
+	struct fctl_sub_view *v = &row->sub, cur;
 
+	if (!create) {
+		if (fctl_sub_get(f, v->s.id, &cur, err) < 0)
+			return -1;
+		v->s.registered = cur.s.registered;
+	}
 	if (v->s.port_id == 0 &&
 	    fctl_port_by_number(f, v->contested_port, &v->s.port_id, err) < 0)
 		return -1;

@@ -56,11 +56,6 @@ void fconf_free(struct fconf_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/*
- * Copies a into out (the rows only: counter pointers are shared) with room
- * for one more row of each kind.  Returns 0, or -1 when out of memory with
- * out empty.
- */
 int fconf_copy(const struct fconf_rows *a, struct fconf_rows *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -114,7 +109,6 @@ void fconf_port_remove(struct fconf_rows *r, size_t i)
 			fconf_sub_remove(r, k);
 }
 
-/* How many subscribers port id has in r. */
 size_t fconf_count_subs(const struct fconf_rows *r, int64_t id)
 {
 	size_t n = 0;
@@ -124,12 +118,8 @@ size_t fconf_count_subs(const struct fconf_rows *r, int64_t id)
 	return n;
 }
 
-/*
- * The subscribers of port id in r, ascending id, in a malloc'd array.
- * Returns 0, or -1 when out of memory.
- */
 int fconf_subs_of(const struct fconf_rows *r, int64_t id, struct fctl_sub **out,
-			size_t *n)
+		  size_t *n)
 {
 	*n = 0;
 	*out = malloc((fconf_count_subs(r, id) + 1) * sizeof(**out));
@@ -141,10 +131,6 @@ int fconf_subs_of(const struct fconf_rows *r, int64_t id, struct fctl_sub **out,
 	return 0;
 }
 
-/*
- * Clears the bytes of addr that family does not use (all of them for 0),
- * so that equal addresses are equal bytes, in the store and in checks.
- */
 void fconf_addr_clean(uint8_t family, uint8_t addr[16])
 {
 	if (family == AF_INET)
@@ -168,7 +154,6 @@ void fconf_sub_clean(struct fctl_sub *s)
 	memset(s->path + len, 0, sizeof(s->path) - len);
 }
 
-/* True when a and b are the same target (cleaned): the same path, or address and port. */
 bool fconf_same_target(const struct fctl_sub *a, const struct fctl_sub *b)
 {
 	if (a->family != b->family)
@@ -178,7 +163,6 @@ bool fconf_same_target(const struct fctl_sub *a, const struct fctl_sub *b)
 	return a->port == b->port && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
-/* The target of s as text, for messages: the path, or [address]:port. */
 void fconf_target_str(const struct fctl_sub *s, char *out, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -192,11 +176,6 @@ void fconf_target_str(const struct fctl_sub *s, char *out, size_t len)
 	snprintf(out, len, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, s->port);
 }
 
-/*
- * Gives p its default registration port (port + FCTL_REGISTRATION_OFFSET)
- * when it has none.  Returns true, or false with err filled when that
- * passes 65535.
- */
 bool fconf_port_defaults(struct fctl_port *p, struct mapping_error *err)
 {
 	unsigned reg = (unsigned)p->port + FCTL_REGISTRATION_OFFSET;
@@ -211,10 +190,6 @@ bool fconf_port_defaults(struct fctl_port *p, struct mapping_error *err)
 	return true;
 }
 
-/*
- * Checks port i of r against its own rules and the other ports (fctl.h).
- * Returns true, or false with err filled.
- */
 bool fconf_check_port(const struct fconf_rows *r, size_t i, struct mapping_error *err)
 {
 	const struct fctl_port *p = &r->ports[i].p;
@@ -244,8 +219,8 @@ bool fconf_check_port(const struct fconf_rows *r, size_t i, struct mapping_error
 					    o->port);
 		if (o->registration_port == p->registration_port || o->port == p->registration_port)
 			return mapping_fail(err, 409, "conflict", "registration_port",
-					    "port %u is already used by contested port %u",
-					    p->registration_port, o->port);
+					    "registration port %u is already used by "
+					    "contested port %u", p->registration_port, o->port);
 	}
 	return true;
 }
@@ -255,7 +230,7 @@ bool fconf_check_port(const struct fconf_rows *r, size_t i, struct mapping_error
  * true, or false with err filled.
  */
 static bool fconf_check_sub_values(const struct fconf_rows *r, const struct fctl_sub *s,
-				  struct mapping_error *err)
+				   struct mapping_error *err)
 {
 	if (fconf_port_index(r, s->port_id) < 0)
 		return mapping_fail(err, 422, "unknown_port", "contested_port",
@@ -288,11 +263,7 @@ static bool fconf_check_sub_values(const struct fconf_rows *r, const struct fctl
 	return true;
 }
 
-/*
- * Checks subscriber i of r: its values, a target its contested port has
- * once, and the cap on a port's subscribers.  Returns true, or false with
- * err filled.
- */
+/* A duplicate comes first: the registrar answers it "Already Added", even on a full port. */
 bool fconf_check_sub(const struct fconf_rows *r, size_t i, struct mapping_error *err)
 {
 	const struct fctl_sub *s = &r->subs[i].s;
@@ -315,8 +286,9 @@ bool fconf_check_sub(const struct fconf_rows *r, size_t i, struct mapping_error 
 	}
 	if (others >= FCTL_MAX_SUBS)
 		return mapping_fail(err, 409, "too_many", "contested_port", "contested port "
-				    "%" PRId64 " has %d subscribers already, the most it may have",
-				    s->port_id, FCTL_MAX_SUBS);
+				    "%u has %d subscribers already, the most it may have",
+				    r->ports[fconf_port_index(r, s->port_id)].p.port,
+				    FCTL_MAX_SUBS);
 	return true;
 }
 
@@ -346,13 +318,7 @@ int fconf_enabled_ports(const struct fconf_rows *r, uint16_t **ports, size_t *n)
 	return 0;
 }
 
-/*
- * Checks the loaded rows r as a write would: a database edited by hand
- * may break a rule the schema cannot hold (one row per port, registration
- * ports, the cap).  The schema keeps a target unique per port, so the
- * subscribers' values and the cap are checked in O(n) rather than pair by
- * pair.  Returns 0, or -1 with errbuf filled.
- */
+/* The pairs of subscribers need no check: the schema's UNIQUE holds that rule. */
 int fconf_check_loaded(const struct fconf_rows *r, char *errbuf, size_t errlen)
 {
 	struct mapping_error err = { 0 };

@@ -19,7 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -88,6 +88,7 @@ struct sub {
 	int fd[SUB_FAMILIES];            /* -1 when no target has that family */
 	int fwd;                         /* the --forward socket, or -1 */
 	unsigned long received;
+	bool stopping;                   /* DROPs sent: only their replies count */
 };
 
 static volatile sig_atomic_t sub_stop;
@@ -111,17 +112,23 @@ static int sub_fam(int family)
 	return family == AF_INET6 ? SUB_V6 : SUB_V4;
 }
 
-/* A decimal port 1..65535 and nothing else; false otherwise. */
-static bool sub_port(const char *s, uint16_t *port)
+/* A decimal number 1..max and nothing else; false otherwise. */
+static bool sub_number(const char *s, unsigned long max, unsigned long *v)
 {
 	char *end;
-	unsigned long v;
 
 	if (s[0] < '0' || s[0] > '9')
 		return false;
 	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
+	*v = strtoul(s, &end, 10);
+	return errno == 0 && *end == '\0' && *v > 0 && *v <= max;
+}
+
+static bool sub_port(const char *s, uint16_t *port)
+{
+	unsigned long v;
+
+	if (!sub_number(s, 65535, &v))
 		return false;
 	*port = (uint16_t)v;
 	return true;
@@ -233,13 +240,7 @@ static bool sub_opt_forward(struct sub_opts *o, const char *arg)
 
 static bool sub_opt_count(struct sub_opts *o, const char *arg)
 {
-	char *end;
-
-	if (arg[0] < '0' || arg[0] > '9')
-		return false;
-	errno = 0;
-	o->count = strtoul(arg, &end, 10);
-	return errno == 0 && *end == '\0' && o->count > 0;
+	return sub_number(arg, ULONG_MAX - 1, &o->count);
 }
 
 /* The option table drives getopt_long and the usage text alike. */
@@ -366,47 +367,38 @@ static struct sub_target *sub_find(struct sub *s, const struct sockaddr_storage 
  * The address the daemon will see requests come from: --address, else a
  * specific --bind address of the target's family, else the local address
  * the kernel picks toward the target (a scratch socket's, after connect).
+ * A link-local IPv6 address comes with its scope ("fe80::1%eth0").
  * Returns false with errno set when there is no route.
  */
 static bool sub_self(struct sub *s, struct sub_target *t, char *out, size_t cap)
 {
-	struct sockaddr_storage local;
+	struct sockaddr_storage local, any = { .ss_family = s->o.bind.ss_family };
 	socklen_t len = sizeof(local);
-	const struct sockaddr_storage *a = &local;
-	int fd, saved;
+	int fd, rc;
 
 	if (s->o.address != NULL) {
 		snprintf(out, cap, "%s", s->o.address);
 		return true;
 	}
 	if (s->o.bind_len > 0 && sub_fam(s->o.bind.ss_family) == t->fam &&
-	    (t->fam == SUB_V4 ?
-		     ((struct sockaddr_in *)&s->o.bind)->sin_addr.s_addr != htonl(INADDR_ANY) :
-		     !IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&s->o.bind)->sin6_addr))) {
-		a = &s->o.bind;
+	    !sub_same_addr(&s->o.bind, &any)) {
+		local = s->o.bind;
+		len = s->o.bind_len;
 	} else {
 		fd = socket(t->reg.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return false;
-		if (connect(fd, (struct sockaddr *)&t->reg, t->reg_len) < 0 ||
-		    getsockname(fd, (struct sockaddr *)&local, &len) < 0) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return false;
-		}
+		rc = connect(fd, (struct sockaddr *)&t->reg, t->reg_len);
+		if (rc == 0)
+			rc = getsockname(fd, (struct sockaddr *)&local, &len);
 		close(fd);
+		if (rc < 0)
+			return false;
 	}
-	if (a->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, (socklen_t)cap);
-	} else {
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-		char ifname[IF_NAMESIZE];
-
-		inet_ntop(AF_INET6, &a6->sin6_addr, out, (socklen_t)cap);
-		/* A link-local address means nothing to the daemon without its scope. */
-		if (a6->sin6_scope_id != 0 && if_indextoname(a6->sin6_scope_id, ifname) != NULL)
-			snprintf(out + strlen(out), cap - strlen(out), "%%%s", ifname);
+	if (getnameinfo((struct sockaddr *)&local, len, out, (socklen_t)cap, NULL, 0,
+			NI_NUMERICHOST) != 0) {
+		errno = EINVAL;
+		return false;
 	}
 	return true;
 }
@@ -562,7 +554,9 @@ static int sub_deliver(struct sub *s, struct sub_target *t, const uint8_t *buf, 
  * Handles one datagram.  From a target awaiting its ADD's reply, a reply
  * is a reply; from a registered one, a matching SHUTDOWN is a notice.
  * Anything else from a target is a copy, since copies come from the same
- * port as replies.  Returns -1 when the loop must stop with an error.
+ * port as replies.  Once stopping, only the replies to DROP count (100 OK,
+ * or 200 Not in List: gone already).  Returns -1 when the loop must stop
+ * with an error.
  */
 static int sub_datagram(struct sub *s, const uint8_t *buf, size_t len,
 			const struct sockaddr_storage *from, int64_t now)
@@ -574,6 +568,12 @@ static int sub_datagram(struct sub *s, const uint8_t *buf, size_t len,
 	if (t == NULL)
 		return 0;
 	is_msg = regproto_parse_message((const char *)buf, len, &msg);
+	if (s->stopping) {
+		if (is_msg && !msg.shutdown &&
+		    (msg.reply == REGPROTO_R_OK || msg.reply == REGPROTO_R_NOT_IN_LIST))
+			t->dropping = false;
+		return 0;
+	}
 	if (is_msg && !t->registered) {
 		if (!msg.shutdown)
 			sub_on_reply(s, t, &msg, now);
@@ -594,12 +594,11 @@ static int sub_datagram(struct sub *s, const uint8_t *buf, size_t len,
 }
 
 /*
- * Waits up to timeout_ms for the sockets, then takes what they hold, each
- * datagram to handle().  Returns -1 when handle() does, else 0.
+ * Waits up to timeout_ms for the sockets (with the signal mask mask, or
+ * the current one when NULL), then hands what they hold to sub_datagram.
+ * Returns -1 when that does, else 0.
  */
-static int sub_poll(struct sub *s, int timeout_ms, const sigset_t *mask,
-		    int (*handle)(struct sub *s, const uint8_t *buf, size_t len,
-				  const struct sockaddr_storage *from, int64_t now))
+static int sub_poll(struct sub *s, int timeout_ms, const sigset_t *mask)
 {
 	static uint8_t buf[SUB_BUF_LEN];
 	struct pollfd pfd[SUB_FAMILIES];
@@ -623,37 +622,24 @@ static int sub_poll(struct sub *s, int timeout_ms, const sigset_t *mask,
 			/* ICMP errors of earlier sends surface here; the retry covers them. */
 			if (r < 0)
 				continue;
-			if (handle(s, buf, (size_t)r, &from, sub_now_ms()) < 0)
+			if (sub_datagram(s, buf, (size_t)r, &from, sub_now_ms()) < 0)
 				return -1;
 		}
 	}
 	return 0;
 }
 
-/* While deregistering, only replies count: the one a dropping target awaits. */
-static int sub_drop_reply(struct sub *s, const uint8_t *buf, size_t len,
-			  const struct sockaddr_storage *from, int64_t now)
-{
-	struct sub_target *t = sub_find(s, from);
-	struct regproto_message msg;
-
-	(void)now;
-	if (t != NULL && t->dropping && regproto_parse_message((const char *)buf, len, &msg) &&
-	    !msg.shutdown && (msg.reply == REGPROTO_R_OK || msg.reply == REGPROTO_R_NOT_IN_LIST))
-		t->dropping = false;
-	return 0;
-}
-
 /*
  * Sends DROP to every registered target and waits, SUB_DROP_WAIT_MS at
- * most, for their 100 OK (or 200 Not in List: gone already).  A primary
- * that does not answer in time purges us on its own when it shuts down.
+ * most, for their replies.  A primary that does not answer in time purges
+ * us on its own when it shuts down.  Signals stay blocked meanwhile.
  */
 static void sub_drop_all(struct sub *s)
 {
 	int64_t deadline = sub_now_ms() + SUB_DROP_WAIT_MS, now;
 	bool waiting = false;
 
+	s->stopping = true;
 	for (size_t i = 0; i < s->nt; i++) {
 		if (!s->t[i].registered)
 			continue;
@@ -662,7 +648,7 @@ static void sub_drop_all(struct sub *s)
 		waiting = true;
 	}
 	while (waiting && (now = sub_now_ms()) < deadline) {
-		sub_poll(s, (int)(deadline - now), NULL, sub_drop_reply);
+		sub_poll(s, (int)(deadline - now), NULL);
 		waiting = false;
 		for (size_t i = 0; i < s->nt; i++)
 			waiting |= s->t[i].dropping;
@@ -835,7 +821,7 @@ int main(int argc, char **argv)
 			if (t->add_due_ms - now < wait)
 				wait = t->add_due_ms - now;
 		}
-		if (sub_poll(&s, (int)wait, &waitmask, sub_datagram) < 0) {
+		if (sub_poll(&s, (int)wait, &waitmask) < 0) {
 			rc = 1;
 			break;
 		}

@@ -501,7 +501,10 @@ START_TEST(sub_patch)
 }
 END_TEST
 
-/* PUT starts from the defaults: a registered flag is not carried over. */
+/*
+ * PUT starts from the defaults; registered among them, which fanroutes
+ * then sets from the stored row, since no body may change it.
+ */
 START_TEST(sub_put_replaces)
 {
 	struct mapping_error err;

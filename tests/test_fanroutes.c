@@ -760,7 +760,10 @@ START_TEST(sub_errors)
 }
 END_TEST
 
-/* A subscriber the registration protocol made shows it, and can be deleted. */
+/*
+ * A subscriber the registration protocol made shows it, keeps it through
+ * PATCH and PUT, and can be deleted.
+ */
 START_TEST(sub_registered)
 {
 	struct routes_reply r;
@@ -774,6 +777,16 @@ START_TEST(sub_registered)
 	r = run("PATCH", "/api/v1/subscribers/2", "{\"sample_every\":2}", NULL);
 	ck_assert(json_is_true(json_object_get(r.body, "registered")));
 	json_decref(r.body);
+	/* PUT starts from the defaults, but who made it stays. */
+	r = run("PUT", "/api/v1/subscribers/2", "{\"contested_port\":162,"
+		"\"address\":\"127.0.0.1\",\"port\":9163}", NULL);
+	ck_assert_uint_eq(r.status, 200);
+	ck_assert(json_is_true(json_object_get(r.body, "registered")));
+	ck_assert_int_eq(num(r.body, "sample_every"), 1);
+	json_decref(r.body);
+	r = run("PUT", "/api/v1/subscribers/9", "{\"contested_port\":7,"
+		"\"address\":\"127.0.0.1\",\"port\":9163}", NULL);
+	check_error(&r, 404, "not_found", "id");
 	r = run("DELETE", "/api/v1/subscribers/2", NULL, NULL);
 	ck_assert_uint_eq(r.status, 204);
 }

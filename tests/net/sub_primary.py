@@ -62,7 +62,8 @@ class Primary:
             verdict(False, what + " (nothing came)")
             return None
         want = "%s %s %d" % (verb, src[0], self.contested)
-        verdict(text == want, "%s (got %r, want %r)" % (what, text, want))
+        verdict(text == want, what if text == want else
+                "%s (got %r, want %r)" % (what, text, want))
         return src
 
     def send(self, data, dst):

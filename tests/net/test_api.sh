@@ -156,7 +156,8 @@ out=$(ip netns exec "$srv" "$PORTSHARED" -n --web "$root/web" --db "$t_tmp/tls/d
 	--tls-key "$t_tmp/nothing.pem" 2>&1 || true)
 t_check "a missing key file is refused, naming it" grep -q "nothing.pem" <<<"$out"
 tls=127.0.0.1:18443
-t_spawn "$srv" "$PORTSHARED" --db "$t_tmp/tls/db" --http "$tls" --queues 10:1 \
+# A second daemon in the namespace needs queues and an NFLOG group of its own.
+t_spawn "$srv" "$PORTSHARED" --db "$t_tmp/tls/db" --http "$tls" --queues 10:1 --nflog-group 8 \
 	--web "$root/web" --tls-cert "$t_tmp/cert.pem" --tls-key "$t_tmp/key.pem"
 tls_pid=$T_PID
 t_check "portshared serves HTTPS with --tls-cert and --tls-key" \
@@ -165,7 +166,7 @@ phase "$srv" tls "https://$tls" "$t_tmp/tls/api.token" "$t_tmp/cert.pem"
 t_stop "$tls_pid"
 printf 'not a certificate\n' >"$t_tmp/junk.pem"
 rc=0
-ip netns exec "$srv" timeout 20 "$PORTSHARED" --db "$t_tmp/tls/db" --http "$tls" --queues 11:1 \
+ip netns exec "$srv" timeout 20 "$PORTSHARED" --db "$t_tmp/tls/db" --http "$tls" --queues 11:1 --nflog-group 9 \
 	--web "$root/web" --tls-cert "$t_tmp/junk.pem" --tls-key "$t_tmp/junk.pem" >"$t_tmp/junk.out" 2>&1 || rc=$?
 t_check "a certificate that is no certificate fails the start (exit $rc)" \
 	test "$rc" -ne 0 -a "$rc" -ne 124

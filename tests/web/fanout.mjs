@@ -9,12 +9,14 @@
 // Through the forms it contests UDP port N and subscribes HOST:P to it,
 // checks the live counters start at 0 and the datagram rate is computed,
 // checks that the API's validation errors land next to the fields they
-// name, switches the port off and on, and deletes the subscriber and the
-// port.  Like groups.mjs it prints TAP-like lines for the shell, and exits
+// name, switches the port off and on, registers a second subscriber through
+// the registration port to see its badge, and deletes the subscribers and
+// the port.  Like groups.mjs it prints TAP-like lines for the shell, and exits
 // non-zero when a check failed.  Traffic is the shell's job and is only
 // reported, never required: this script creates DIR/traffic.start once the
 // subscriber is listed, then watches its counters for a while.
 import { chromium } from "playwright-core";
+import dgram from "node:dgram";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -85,6 +87,21 @@ async function until(fn, ms) {
 }
 
 const signal = (name) => fs.writeFileSync(path.join(opt.signal, name), "");
+
+// Subscribes host:from to the contested port the way an application does
+// (the seed's registration protocol): "ADD host port" to the registration
+// port, from the port the copies are to go to.  Resolves to the reply, or
+// to "" when none came within 3 s.
+function register(host, from, port, registrationPort) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket("udp4");
+    const done = (reply) => { clearTimeout(timer); sock.close(); resolve(reply); };
+    const timer = setTimeout(() => done(""), 3000);
+    sock.on("message", (m) => done(m.toString().trim()));
+    sock.on("error", (e) => done(`(${e.message})`));
+    sock.bind(from, host, () => sock.send(`ADD ${host} ${port}\r\n`, registrationPort, host));
+  });
+}
 
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portshare-chromium-"));
 const ctx = await chromium.launchPersistentContext(userDataDir, {
@@ -258,7 +275,24 @@ async function run() {
              : `no copies seen in 10 s (datagrams ${await counter("datagrams")}, copies ${await cell("copies")}): ` +
                "the fan-out data path may not be ready (not required here)");
 
-  // 8. Delete the subscriber, then the port, each after a confirmation.
+  // 8. A subscriber that registered itself has the registered badge; it
+  // needs the registrar, so without an answer it is reported, not required.
+  const reply = await register(subHost, subPort + 1, PORT, port.registration_port);
+  if (reply.startsWith("100 OK")) {
+    const self = card.locator(`tbody tr[data-target="${subHost}:${subPort + 1}"]`);
+    check("a subscriber that registered itself is listed, with the registered badge",
+      await self.waitFor().then(() => self.locator(".badge").isVisible(), () => false));
+    confirms.length = 0;
+    await self.locator('button[data-action="delete-subscriber"]').click();
+    check("Delete removes the registered subscriber, after saying it may register again",
+      await self.waitFor({ state: "detached" }).then(() => /may register again/.test(confirms[0]), () => false),
+      confirms.join(" | "));
+  } else {
+    info(`the registration port ${port.registration_port} answered ${JSON.stringify(reply)}: ` +
+         "the registrar may not be ready (not required here)");
+  }
+
+  // 9. Delete the subscriber, then the port, each after a confirmation.
   confirms.length = 0;
   await sub.locator('button[data-action="delete-subscriber"]').click();
   check("Delete removes the subscriber", await sub.waitFor({ state: "detached" }).then(() => true, () => false));
