@@ -544,6 +544,9 @@ size_t flow_expire(struct flow_part *p, uint32_t now,
 
 	if (ticket != p->flush_target)
 		flow_flush_start(p, ticket);
+	/* An empty partition has nothing to sweep: a host without groups pays nothing. */
+	if (p->count == 0 && p->flush_left == 0)
+		return 0;
 	while (work < budget) {
 		uint32_t i = p->cursor;
 		struct flow_entry *e = &p->slots[i].e;

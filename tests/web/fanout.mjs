@@ -270,8 +270,8 @@ async function run() {
   signal("traffic.start");
   const moved = await until(async () => Number((await counter("datagrams")).replace(/,/g, "")) > 0 &&
                                         Number((await cell("copies")).replace(/,/g, "")) > 0, 10000);
-  info(moved ? `the page shows ${await counter("datagrams")} datagrams and ${await cell("copies")} copies ` +
-               `(${await cell("bytes")}, last sent ${await cell("last_sent")})`
+  info(moved ? `the page shows the copies: datagrams ${await counter("datagrams")}, copies ${await cell("copies")} ` +
+               `(${await cell("bytes")}), last sent ${await cell("last_sent")}`
              : `no copies seen in 10 s (datagrams ${await counter("datagrams")}, copies ${await cell("copies")}): ` +
                "the fan-out data path may not be ready (not required here)");
 
