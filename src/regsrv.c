@@ -551,10 +551,10 @@ static size_t regsrv_request(struct regsrv *r, uint16_t regport, const char *msg
 		return 0;
 	}
 	regsrv_add(&r->stats.requests);
-	if (req.cmd == REGPROTO_UNKNOWN)
-		return regproto_format_reply(REGPROTO_R_UNKNOWN, NULL, 0, out, cap);
-	if (!req.has_port)
-		return regproto_format_reply(REGPROTO_R_PORT_MISSING, NULL, 0, out, cap);
+	/* What the text alone decides (unknown verb, bad host, no port) comes first. */
+	if (!regproto_request_check(&req, &op.reply))
+		return regproto_format_reply(op.reply, NULL, 0, out, cap);
+	op.reply = REGPROTO_R_OK;
 	op.contested = req.port;
 	op.sub.mode = FCTL_RAW;
 	op.sub.sample_every = 1;

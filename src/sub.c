@@ -506,8 +506,9 @@ static void sub_hex(const uint8_t *p, size_t len, char *out)
 
 /*
  * Delivers one copy: strips and checks the frame header with --framed,
- * then forwards the payload or writes it out.  Returns -1 when stdout
- * fails (the caller stops), else 0; a bad frame is dropped, said once.
+ * then forwards the payload or writes it out.  Returns 1 when delivered,
+ * 0 for a bad frame (dropped, said once), or -1 when stdout fails (the
+ * caller stops).
  */
 static int sub_deliver(struct sub *s, struct sub_target *t, const uint8_t *buf, size_t len)
 {
@@ -532,7 +533,7 @@ static int sub_deliver(struct sub *s, struct sub_target *t, const uint8_t *buf, 
 	/* UDP is best effort: a local receiver that is not there loses the copy. */
 	if (s->fwd >= 0) {
 		(void)send(s->fwd, payload, len, 0);
-		return 0;
+		return 1;
 	}
 	if (!s->o.hex) {
 		fwrite(payload, 1, len, stdout);
@@ -547,7 +548,7 @@ static int sub_deliver(struct sub *s, struct sub_target *t, const uint8_t *buf, 
 		fprintf(stderr, "portshare-sub: stdout: %s\n", strerror(errno));
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 /*
@@ -564,6 +565,7 @@ static int sub_datagram(struct sub *s, const uint8_t *buf, size_t len,
 	struct sub_target *t = sub_find(s, from);
 	struct regproto_message msg;
 	bool is_msg;
+	int rc;
 
 	if (t == NULL)
 		return 0;
@@ -585,9 +587,10 @@ static int sub_datagram(struct sub *s, const uint8_t *buf, size_t len,
 	}
 	if (is_msg && msg.shutdown && sub_on_shutdown(s, t, &msg, now))
 		return 0;
-	if (sub_deliver(s, t, buf, len) < 0)
+	rc = sub_deliver(s, t, buf, len);
+	if (rc < 0)
 		return -1;
-	s->received++;
+	s->received += (unsigned)rc;
 	if (s->o.count > 0 && s->received >= s->o.count)
 		sub_stop = 1;
 	return 0;
@@ -614,9 +617,13 @@ static int sub_poll(struct sub *s, int timeout_ms, const sigset_t *mask)
 		for (int k = 0; k < SUB_BATCH && (pfd[i].revents & (POLLIN | POLLERR)); k++) {
 			struct sockaddr_storage from;
 			socklen_t fl = sizeof(from);
-			ssize_t r = recvfrom(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT,
-					     (struct sockaddr *)&from, &fl);
+			ssize_t r;
 
+			/* --count is reached: what is still queued is not ours to write. */
+			if (sub_stop && !s->stopping)
+				return 0;
+			r = recvfrom(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fl);
 			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				break;
 			/* ICMP errors of earlier sends surface here; the retry covers them. */

@@ -9,7 +9,8 @@ sends copies, and checks what the subscriber sends back.
       again, sends more copies, then waits for the DROP of SIGTERM.
   sub_primary.py framed ADDR REGPORT CONTESTED RETRY OUTDIR
       answers two ADDs with 310, the third with 100 OK, sends framed copies
-      (one of them broken) and waits for the DROP that --count brings.
+      (two of them broken, one past --count) and waits for the DROP that
+      --count brings.
   sub_primary.py forward ADDR REGPORT CONTESTED RETRY OUTDIR FWDPORT
       answers 200 Already Added, sends raw copies and checks they reach
       FWDPORT on ADDR, then waits for the DROP.
@@ -148,6 +149,8 @@ def framed(p):
     p.send(frame("203.0.113.7", 5353, b"short")[:-1], src)
     p.copy(frame("2001:db8::5", 40000, b"\x00\xff"), src, b"2001:db8::5 40000 2 00ff\n")
     p.copy(frame("198.51.100.1", 1, b""), src, b"198.51.100.1 1 0\n")
+    # One more than --count 3: queued with the others, it must not be written.
+    p.send(frame("198.51.100.1", 2, b"extra"), src)
     p.finish()
     p.expect_drop("--count ends with a DROP")
 
