@@ -38,12 +38,12 @@ endif
 
 # Modules of the daemon, in the order data flows through them.
 DAEMON_MODS := log pkt table flow flowfile sched groups waitq mux nfq mapping mapjson store \
-	gstore gconf resolver sets rowset status gctl control config metrics auth maproutes \
+	gstore gconf resolver sets rowset status gflows gctl control config metrics auth maproutes \
 	groupjson grouproutes fstore fconf fctl fanjson fanroutes regproto fanframe fanpkt fanout regsrv \
 	sysroutes routes api priv main
 DAEMON_OBJS := $(DAEMON_MODS:%=$(BUILD)/%.o) $(BUILD)/sql_migrations.o
 # The fan-out subscriber (issue 5) links only the pure protocol modules.
-SUB_MODS := sub regproto fanframe
+SUB_MODS := sub regproto fanframe subarg
 
 # Unit tests: test_<name> links these modules (the pure ones, plus store and
 # the table snapshot).
@@ -58,7 +58,7 @@ test_table_MODS := table
 test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping config \
 	grouproutes groupjson groups sched flow flowfile fanroutes fanjson
 test_auth_MODS := auth
-test_metrics_MODS := metrics mapping
+test_metrics_MODS := metrics mapping sched
 test_priv_MODS := priv log
 test_rowset_MODS := rowset resolver
 test_config_MODS := config mapping
@@ -72,7 +72,7 @@ test_waitq_MODS := waitq
 test_mux_MODS := mux groups sched flow flowfile waitq pkt
 test_gstore_MODS := gstore store mapping groups sched
 test_gstore_EXTRA := $(BUILD)/sql_migrations.o
-test_gctl_MODS := gctl gconf gstore store mapping groups sched flow flowfile table log
+test_gctl_MODS := gctl gflows gconf gstore store mapping groups sched flow flowfile table log
 test_gctl_EXTRA := $(BUILD)/sql_migrations.o
 test_groupjson_MODS := groupjson groups sched mapping mapjson flow flowfile
 test_fstore_MODS := fstore store mapping
@@ -86,12 +86,17 @@ test_fanpkt_MODS := fanpkt pkt
 test_grouproutes_MODS := $(test_routes_MODS)
 test_fanroutes_MODS := $(test_routes_MODS)
 test_store_EXTRA := $(BUILD)/sql_migrations.o
+# portshare-sub's command line (subarg checks --address with regproto).
+UNIT_TESTS += subarg
+test_subarg_MODS := subarg regproto
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
 # fuzz_<name>_SRCS lists, and links fuzz_<name>_LIBS.
 FUZZERS := pkt mapping mapjson regproto fanframe
 fuzz_mapjson_SRCS := src/mapjson.c src/mapping.c
 fuzz_mapjson_LIBS := -ljansson
+FUZZERS += subarg
+fuzz_subarg_SRCS := src/subarg.c src/regproto.c
 
 .DELETE_ON_ERROR:
 .PHONY: all check unit-check net-check deps run install uninstall clean fuzz bench
@@ -154,6 +159,19 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz_%)
 deps:
 	$(Q)bash .ci/deps.sh
 
+# The benchmark (issue 6), not part of check: its tools are built into
+# $(BUILD)/bench and tests/bench/run.sh measures every path against the
+# kernel and a bare NFQUEUE consumer.  BENCH_QUICK=1 runs each row briefly.
+BENCH_TOOLS := gen sink nfqbare
+nfqbare_LIBS := $(shell pkg-config --libs libnetfilter_queue libmnl 2>/dev/null)
+
+$(BUILD)/bench/%: tests/bench/%.c | $(BUILD)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread $($*_LIBS)
+
+bench: deps all $(BENCH_TOOLS:%=$(BUILD)/bench/%)
+	$(Q)BENCH_BIN=$(BUILD)/bench PORTSHARED=$${PORTSHARED:-$(BUILD)/portshared} tests/bench/run.sh
+
 # The main job: rules in, daemon in the foreground, rules out on Ctrl-C.
 # The shell ignores SIGINT so that it survives to run the uninstall after
 # the daemon (which handles SIGINT) has finished.
@@ -196,4 +214,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

@@ -9,9 +9,11 @@ LIBS="libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libsqlite3-dev \
 libmicrohttpd-dev libjansson-dev liburcu-dev libipset-dev libsystemd-dev check"
 RUNTIME="iptables ipset nftables iproute2 sqlite3"
 TESTS="curl python3 ethtool conntrack shellcheck procps openssl python3-prometheus-client systemd groff-base chromium"
+# make bench: iperf3 for TCP throughput, perf for userspace instructions.
+BENCH="iperf3 linux-perf"
 
 missing=""
-for p in $BUILD $LIBS $RUNTIME $TESTS; do
+for p in $BUILD $LIBS $RUNTIME $TESTS $BENCH; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$status" in
 	*" installed") ;;

@@ -24,8 +24,12 @@
  *
  * The queue counters and their rates are the status module's, which
  * has its own lock: control_tick, on the main thread, never waits behind
- * a table write.  Whole-table documents are checked by the config module
- * before control_table_replace stores them.
+ * a table write.  The fan-out copier and registrar keep their own
+ * counters as atomics; control_start is handed both, and control_status_get
+ * reads them without the lock, so that /api/v1/status shows them next to
+ * fctl's totals without the API knowing those threads.  Whole-table
+ * documents are checked by the config module before control_table_replace
+ * stores them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,9 +41,11 @@
 #include <time.h>
 
 #include "control.h"
+#include "fanout.h"
 #include "fctl.h"
 #include "gctl.h"
 #include "log.h"
+#include "regsrv.h"
 #include "resolver.h"
 #include "rowset.h"
 #include "sets.h"
@@ -57,6 +63,9 @@ struct control {
 	struct store *store;
 	struct sets *sets;
 	struct status *status;     /* the queues' counters, once control_start ran */
+	/* Fan-out's copier and registrar, set by control_start: counters only. */
+	struct fanout *copier;
+	struct regsrv *registrar;
 	struct rowset set;         /* the table as stored, with its live state */
 	struct gctl *groups;       /* the application groups, under the same lock */
 	struct fctl *fanout;       /* UDP fan-out, under the same lock */
@@ -273,8 +282,12 @@ err:
 	return NULL;
 }
 
-int control_start(struct control *ctl, struct nfq_pool *pool)
+int control_start(struct control *ctl, struct nfq_pool *pool,
+		  struct fanout *copier, struct regsrv *registrar)
 {
+	/* Set before the API starts, so its threads see them without the lock. */
+	ctl->copier = copier;
+	ctl->registrar = registrar;
 	if (pool != NULL) {
 		ctl->status = status_new(pool);
 		if (ctl->status == NULL) {
@@ -716,6 +729,11 @@ void control_status_get(struct control *ctl, struct control_status *out)
 	pthread_mutex_unlock(&ctl->lock);
 	if (ctl->status != NULL)
 		out->nqueues = status_queues(ctl->status, out->queues, CONTROL_MAX_QUEUES);
+	/* Their counters are atomics of their own: no need for the lock. */
+	if (ctl->copier != NULL)
+		fanout_stats(ctl->copier, &out->copier);
+	if (ctl->registrar != NULL)
+		regsrv_stats(ctl->registrar, &out->registration);
 }
 
 void control_tick(struct control *ctl)

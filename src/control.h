@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fanout.h"
 #include "fctl.h"
 #include "gctl.h"
 #include "mapping.h"
+#include "regsrv.h"
 
 #define CONTROL_MAX_ADDRS 8
 #define CONTROL_MAX_QUEUES 64
@@ -63,6 +65,8 @@ struct control_status {
 	size_t mappings;
 	struct gctl_stats groups; /* the application groups and the flow table */
 	struct fctl_stats fanout; /* UDP fan-out: contested ports and subscribers */
+	struct fanout_stats copier;       /* the NFLOG copier's own counters */
+	struct regsrv_stats registration; /* the registrar's */
 	size_t nqueues;
 	struct control_queue_stats queues[CONTROL_MAX_QUEUES];
 };
@@ -100,8 +104,15 @@ struct control *control_open(const char *db_path, unsigned resolve_interval,
 			     struct flow_table *flows, unsigned nworkers,
 			     fctl_gone_fn *gone, void *gone_arg,
 			     char *errbuf, size_t errlen);
-/* Starts the resolver thread; pool (may be NULL) feeds the status counters. */
-int control_start(struct control *ctl, struct nfq_pool *pool);
+/*
+ * Starts the resolver thread.  pool, copier and registrar (each may be
+ * NULL) feed control_status: the queue counters, the fan-out copier's and
+ * the registrar's.  The control plane only reads their counters; they must
+ * outlive every control_status_get call, so main stops the API before it
+ * stops them.  Returns 0, or -1 with errno set.
+ */
+int control_start(struct control *ctl, struct nfq_pool *pool,
+		  struct fanout *copier, struct regsrv *registrar);
 /* Stops the resolver, unpublishes the table and closes the store. */
 void control_close(struct control *ctl);
 

@@ -7,20 +7,18 @@
  * control_fanout_write runs under the control plane's lock, so a reader
  * gets its rows and the table version in one go, and a writer's If-Match
  * (c->cond) is checked against the version at the moment of its write.
- * Both resources are handled the same way: one table row per resource
+ * Both resources are handled the same way: one description per resource
  * (fanroutes_ports, fanroutes_subs) says how to read, write, delete and
- * encode one of them, and the handlers below follow grouproutes.c step for
- * step.  A subscriber names its contested port by number; the number is
+ * encode one of them, and routes.c's row handlers (routes_row_*), which
+ * every resource of the API shares, drive it.  A subscriber names its contested port by number; the number is
  * resolved inside the writing callback, so that it cannot name another
  * port by the time the write lands.  A write that control stored but could
  * not make live yet (503) is still a write: its answer carries the
  * Location, the new ETag and what was stored, beside the error.
  */
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,22 +30,19 @@
 #include "fctl.h"
 #include "mapping.h"
 
-#define FANROUTES_LIST_DEFAULT 100
-#define FANROUTES_LIST_MAX 1000
-
 /* One row of either resource. */
 union fanroutes_row {
 	struct fctl_port_view port;
 	struct fctl_sub_view sub;
 };
 
-/* How the handlers reach one resource. */
+/*
+ * How the handlers reach one resource: routes.h's description, which the
+ * shared row handlers read, and fctl's functions for it, which this
+ * file's callbacks run under the control lock.
+ */
 struct fanroutes_kind {
-	const char *path;     /* the collection, which a Location extends */
-	size_t id_at;         /* where the row's int64_t id is in the union */
-	void (*defaults)(union fanroutes_row *row);
-	bool (*apply)(json_t *obj, union fanroutes_row *row, bool partial,
-		      struct mapping_error *err);
+	struct routes_rows rows;  /* first, so that the callbacks find the rest */
 	int (*get)(struct fctl *f, int64_t id, union fanroutes_row *row,
 		   struct mapping_error *err);
 	/* Creates or updates the row, resolving what the body named. */
@@ -60,16 +55,19 @@ struct fanroutes_kind {
 
 /* ---- the two resources ------------------------------------------------ */
 
-static void fanroutes_port_defaults(union fanroutes_row *row)
+static void fanroutes_port_defaults(void *row)
 {
-	memset(row, 0, sizeof(*row));
-	fanjson_port_defaults(&row->port.p);
+	union fanroutes_row *u = row;
+
+	memset(u, 0, sizeof(*u));
+	fanjson_port_defaults(&u->port.p);
 }
 
-static bool fanroutes_port_apply(json_t *obj, union fanroutes_row *row,
-				 bool partial, struct mapping_error *err)
+static bool fanroutes_port_apply(json_t *obj, void *row, bool partial,
+				 struct mapping_error *err)
 {
-	return fanjson_port_apply(obj, &row->port.p, partial, err);
+	return fanjson_port_apply(obj, &((union fanroutes_row *)row)->port.p,
+				  partial, err);
 }
 
 static int fanroutes_port_read(struct fctl *f, int64_t id,
@@ -91,16 +89,19 @@ static json_t *fanroutes_port_encode(const union fanroutes_row *row)
 	return fanjson_port_encode(&row->port);
 }
 
-static void fanroutes_sub_defaults(union fanroutes_row *row)
+static void fanroutes_sub_defaults(void *row)
 {
-	memset(row, 0, sizeof(*row));
-	fanjson_sub_defaults(&row->sub);
+	union fanroutes_row *u = row;
+
+	memset(u, 0, sizeof(*u));
+	fanjson_sub_defaults(&u->sub);
 }
 
-static bool fanroutes_sub_apply(json_t *obj, union fanroutes_row *row,
-				bool partial, struct mapping_error *err)
+static bool fanroutes_sub_apply(json_t *obj, void *row, bool partial,
+				struct mapping_error *err)
 {
-	return fanjson_sub_apply(obj, &row->sub, partial, err);
+	return fanjson_sub_apply(obj, &((union fanroutes_row *)row)->sub,
+				 partial, err);
 }
 
 static int fanroutes_sub_read(struct fctl *f, int64_t id,
@@ -140,34 +141,6 @@ static json_t *fanroutes_sub_encode(const union fanroutes_row *row)
 	return fanjson_sub_encode(&row->sub);
 }
 
-static const struct fanroutes_kind fanroutes_ports = {
-	.path = "/api/v1/contested",
-	.id_at = offsetof(union fanroutes_row, port.p.id),
-	.defaults = fanroutes_port_defaults,
-	.apply = fanroutes_port_apply,
-	.get = fanroutes_port_read,
-	.write = fanroutes_port_write,
-	.remove = fctl_port_delete,
-	.encode = fanroutes_port_encode,
-};
-
-static const struct fanroutes_kind fanroutes_subs = {
-	.path = "/api/v1/subscribers",
-	.id_at = offsetof(union fanroutes_row, sub.s.id),
-	.defaults = fanroutes_sub_defaults,
-	.apply = fanroutes_sub_apply,
-	.get = fanroutes_sub_read,
-	.write = fanroutes_sub_write,
-	.remove = fctl_sub_delete,
-	.encode = fanroutes_sub_encode,
-};
-
-static int64_t *fanroutes_id(const struct fanroutes_kind *k,
-			     union fanroutes_row *row)
-{
-	return (int64_t *)(void *)((char *)row + k->id_at);
-}
-
 /* ---- callbacks run under the control lock ----------------------------- */
 
 struct fanroutes_one {
@@ -201,171 +174,84 @@ static int fanroutes_remove_row(struct fctl *f, void *arg,
 	return one->k->remove(f, one->id, err);
 }
 
-/* ---- one row ---------------------------------------------------------- */
+/* ---- routes.h's callbacks, the same for both resources ---------------- */
 
-/* True for control's 503: the write happened, but is not live yet. */
-static bool fanroutes_stored(const struct mapping_error *err)
+/* The row is encoded once it is read, outside the lock. */
+static int fanroutes_rows_read(const struct routes_rows *res,
+			       struct control *ctl, int64_t id, void *row,
+			       json_t **out, uint64_t *version,
+			       struct mapping_error *err)
 {
-	return err->status == 503;
+	struct fanroutes_one one = {
+		.k = (const struct fanroutes_kind *)res, .id = id, .row = row,
+	};
+
+	if (control_fanout_read(ctl, fanroutes_read_row, &one, version, err) < 0)
+		return -1;
+	if (out != NULL)
+		*out = one.k->encode(row);
+	return 0;
 }
 
-/*
- * Answers with the row as fctl now shows it, counters included.  After a
- * write the ETag is the version that write made (version); a read passes
- * 0 and takes the version it read at.  A write that is stored but not
- * live passes its 503 in stored, and the row goes with the error.
- */
-static void fanroutes_reply_row(const struct routes_call *c,
-				struct routes_reply *r,
-				const struct fanroutes_kind *k, int64_t id,
-				unsigned status, uint64_t version,
-				const struct mapping_error *stored)
+static int fanroutes_rows_write(const struct routes_rows *res,
+				struct control *ctl, void *row, bool create,
+				struct control_cond *cond,
+				struct mapping_error *err)
 {
-	struct mapping_error err = { 0 };
-	union fanroutes_row row;
-	struct fanroutes_one one = { .k = k, .id = id, .row = &row };
-	uint64_t now = 0;
-	json_t *body;
+	struct fanroutes_one one = {
+		.k = (const struct fanroutes_kind *)res, .row = row,
+		.create = create,
+	};
 
-	if (control_fanout_read(c->req->ctl, fanroutes_read_row, &one, &now,
-				&err) < 0) {
-		routes_reply_merror(r, &err);
-		return;
-	}
-	body = k->encode(&row);
-	r->status = status;
-	routes_reply_etag(r, version != 0 ? version : now);
-	if (stored != NULL)
-		routes_reply_not_live(r, stored, body);
-	else
-		r->body = body;
+	return control_fanout_write(ctl, fanroutes_write_row, &one, cond, err);
 }
 
-static void fanroutes_create(struct routes_call *c, struct routes_reply *r,
-			     const struct fanroutes_kind *k)
+static int fanroutes_rows_remove(const struct routes_rows *res,
+				 struct control *ctl, int64_t id,
+				 struct control_cond *cond,
+				 struct mapping_error *err)
 {
-	struct mapping_error err = { 0 };
-	json_t *root = routes_body_json(c, r);
-	union fanroutes_row row;
-	struct fanroutes_one one = { .k = k, .row = &row, .create = true };
-	int64_t id;
+	struct fanroutes_one one = {
+		.k = (const struct fanroutes_kind *)res, .id = id,
+	};
 
-	if (root == NULL)
-		return;
-	k->defaults(&row);
-	if (!k->apply(root, &row, false, &err) ||
-	    (control_fanout_write(c->req->ctl, fanroutes_write_row, &one,
-				  &c->cond, &err) < 0 &&
-	     !fanroutes_stored(&err))) {
-		routes_reply_merror(r, &err);
-		goto out;
-	}
-	id = *fanroutes_id(k, &row);
-	/* Set first: should reading the row back fail, the error drops it. */
-	snprintf(r->location, sizeof(r->location), "%s/%" PRId64, k->path, id);
-	fanroutes_reply_row(c, r, k, id, 201, c->cond.version,
-			    fanroutes_stored(&err) ? &err : NULL);
-out:
-	json_decref(root);
+	return control_fanout_write(ctl, fanroutes_remove_row, &one, cond, err);
 }
 
-/*
- * PUT starts from the defaults, PATCH from the stored row.  Another write
- * may come between a PATCH's read and its write; a client that must not
- * lose it sends If-Match, which control checks at the moment of the write.
- */
-static void fanroutes_write(struct routes_call *c, struct routes_reply *r,
-			    const struct fanroutes_kind *k, bool partial)
-{
-	struct mapping_error err = { 0 };
-	json_t *root = routes_body_json(c, r);
-	union fanroutes_row row;
-	struct fanroutes_one one = { .k = k, .id = c->id, .row = &row };
-
-	if (root == NULL)
-		return;
-	k->defaults(&row);
-	if (partial && control_fanout_read(c->req->ctl, fanroutes_read_row, &one,
-					   NULL, &err) < 0) {
-		routes_reply_merror(r, &err);
-		goto out;
+#define FANROUTES_ROWS(collection, member, res)                              \
+	{                                                                    \
+		.path = collection,                                          \
+		.id_at = offsetof(union fanroutes_row, member),              \
+		.defaults = fanroutes_##res##_defaults,                      \
+		.apply = fanroutes_##res##_apply,                            \
+		.read = fanroutes_rows_read,                                 \
+		.write = fanroutes_rows_write,                               \
+		.remove = fanroutes_rows_remove,                             \
 	}
-	*fanroutes_id(k, &row) = c->id;
-	if (!k->apply(root, &row, partial, &err) ||
-	    (control_fanout_write(c->req->ctl, fanroutes_write_row, &one,
-				  &c->cond, &err) < 0 &&
-	     !fanroutes_stored(&err))) {
-		routes_reply_merror(r, &err);
-		goto out;
-	}
-	fanroutes_reply_row(c, r, k, c->id, 200, c->cond.version,
-			    fanroutes_stored(&err) ? &err : NULL);
-out:
-	json_decref(root);
-}
 
-static void fanroutes_delete(struct routes_call *c, struct routes_reply *r,
-			     const struct fanroutes_kind *k)
-{
-	struct mapping_error err = { 0 };
-	struct fanroutes_one one = { .k = k, .id = c->id };
+static const struct fanroutes_kind fanroutes_ports = {
+	.rows = FANROUTES_ROWS("/api/v1/contested", port.p.id, port),
+	.get = fanroutes_port_read,
+	.write = fanroutes_port_write,
+	.remove = fctl_port_delete,
+	.encode = fanroutes_port_encode,
+};
 
-	if (control_fanout_write(c->req->ctl, fanroutes_remove_row, &one,
-				 &c->cond, &err) < 0 &&
-	    !fanroutes_stored(&err)) {
-		routes_reply_merror(r, &err);
-		return;
-	}
-	r->status = 204;
-	routes_reply_etag(r, c->cond.version);
-	if (fanroutes_stored(&err))
-		routes_reply_not_live(r, &err, NULL);
-}
+static const struct fanroutes_kind fanroutes_subs = {
+	.rows = FANROUTES_ROWS("/api/v1/subscribers", sub.s.id, sub),
+	.get = fanroutes_sub_read,
+	.write = fanroutes_sub_write,
+	.remove = fctl_sub_delete,
+	.encode = fanroutes_sub_encode,
+};
 
 /* ---- lists ------------------------------------------------------------ */
 
-/* A list's filter and page: which matches it shows, and how many matched. */
+/* A list's port-number filter (0 for none) and its page. */
 struct fanroutes_list {
-	uint64_t port;        /* the port number filter, 0 for none */
-	uint64_t limit, offset, total;
-	json_t *items;        /* NULL once out of memory */
+	uint64_t port;
+	struct routes_page page;
 };
-
-/*
- * Reads the port-number filter called name and the page.  Returns false
- * with r filled when one of them is malformed.
- */
-static bool fanroutes_list_parse(const struct routes_call *c, const char *name,
-				 struct fanroutes_list *l,
-				 struct routes_reply *r)
-{
-	const char *s;
-
-	memset(l, 0, sizeof(*l));
-	l->limit = FANROUTES_LIST_DEFAULT;
-	s = routes_query(c, name);
-	if (s != NULL && (!routes_parse_uint(s, 65535, &l->port) || l->port == 0)) {
-		routes_reply_error(r, 400, "invalid_query", name,
-				   "%s must be an integer in 1..65535", name);
-		return false;
-	}
-	s = routes_query(c, "limit");
-	if (s != NULL && (!routes_parse_uint(s, FANROUTES_LIST_MAX, &l->limit) ||
-			  l->limit == 0)) {
-		routes_reply_error(r, 400, "invalid_query", "limit",
-				   "limit must be an integer in 1..%d",
-				   FANROUTES_LIST_MAX);
-		return false;
-	}
-	s = routes_query(c, "offset");
-	if (s != NULL && !routes_parse_uint(s, UINT32_MAX, &l->offset)) {
-		routes_reply_error(r, 400, "invalid_query", "offset",
-				   "offset must be a non-negative integer");
-		return false;
-	}
-	l->items = json_array();
-	return true;
-}
 
 /*
  * Counts a row whose port number is port when it passes the filter, and
@@ -373,21 +259,9 @@ static bool fanroutes_list_parse(const struct routes_call *c, const char *name,
  */
 static bool fanroutes_list_take(struct fanroutes_list *l, uint16_t port)
 {
-	bool shown;
-
 	if (l->port != 0 && l->port != port)
 		return false;
-	shown = l->total >= l->offset && l->total - l->offset < l->limit;
-	l->total++;
-	return shown && l->items != NULL;
-}
-
-static void fanroutes_list_append(struct fanroutes_list *l, json_t *item)
-{
-	if (json_array_append_new(l->items, item) < 0) {
-		json_decref(l->items);
-		l->items = NULL;
-	}
+	return routes_page_take(&l->page);
 }
 
 static int fanroutes_list_ports(struct fctl *f, void *arg,
@@ -401,7 +275,7 @@ static int fanroutes_list_ports(struct fctl *f, void *arg,
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (fanroutes_list_take(l, rows[i].p.port))
-			fanroutes_list_append(l, fanjson_port_encode(&rows[i]));
+			routes_page_append(&l->page, fanjson_port_encode(&rows[i]));
 	}
 	free(rows);
 	return 0;
@@ -423,68 +297,74 @@ static int fanroutes_list_subs(struct fctl *f, void *arg,
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (fanroutes_list_take(l, rows[i].contested_port))
-			fanroutes_list_append(l, fanjson_sub_encode(&rows[i]));
+			routes_page_append(&l->page, fanjson_sub_encode(&rows[i]));
 	}
 	free(rows);
 	return 0;
 }
 
-/* Runs one of the list callbacks above and answers its page. */
+/*
+ * Reads the port-number filter called filter and the page, runs one of
+ * the list callbacks above and answers its page.
+ */
 static void fanroutes_list_run(struct routes_call *c, struct routes_reply *r,
 			       const char *filter, control_fanout_fn *fn)
 {
 	struct mapping_error err = { 0 };
-	struct fanroutes_list l;
+	struct fanroutes_list l = { 0 };
+	const char *s = routes_query(c, filter);
 	uint64_t version = 0;
+	int rc;
 
-	if (!fanroutes_list_parse(c, filter, &l, r))
-		return;
-	if (control_fanout_read(c->req->ctl, fn, &l, &version, &err) < 0) {
-		json_decref(l.items);
-		routes_reply_merror(r, &err);
+	if (s != NULL && (!routes_parse_uint(s, 65535, &l.port) || l.port == 0)) {
+		routes_reply_error(r, 400, "invalid_query", filter,
+				   "%s must be an integer in 1..65535", filter);
 		return;
 	}
-	r->status = 200;
-	routes_reply_etag(r, version);
-	r->body = json_pack("{s:o, s:I, s:I, s:I}", "items", l.items,
-			    "total", (json_int_t)l.total,
-			    "limit", (json_int_t)l.limit,
-			    "offset", (json_int_t)l.offset);
+	if (!routes_page_parse(c, &l.page, r))
+		return;
+	rc = control_fanout_read(c->req->ctl, fn, &l, &version, &err);
+	routes_page_reply(r, &l.page, version, rc, &err);
 }
 
 /* ---- the handlers the route table names ------------------------------- */
 
 /*
  * Each resource's five handlers of one row only pass its row of the kind
- * table on: fanroutes_ports makes fanroutes_port_create,
- * fanroutes_port_get, fanroutes_port_put, fanroutes_port_patch and
- * fanroutes_port_delete, and fanroutes_subs the fanroutes_sub_ ones.
+ * table on, with room for a row: fanroutes_ports makes
+ * fanroutes_port_create, fanroutes_port_get, fanroutes_port_put,
+ * fanroutes_port_patch and fanroutes_port_delete, and fanroutes_subs the
+ * fanroutes_sub_ ones.
  */
 #define FANROUTES_ROW_HANDLERS(res, kind)                                    \
 	void fanroutes_##res##_create(struct routes_call *c,                 \
 				      struct routes_reply *r)                \
 	{                                                                    \
-		fanroutes_create(c, r, &kind);                               \
+		union fanroutes_row row;                                     \
+		routes_row_create(c, r, &kind.rows, &row);                   \
 	}                                                                    \
 	void fanroutes_##res##_get(struct routes_call *c,                    \
 				   struct routes_reply *r)                   \
 	{                                                                    \
-		fanroutes_reply_row(c, r, &kind, c->id, 200, 0, NULL);       \
+		union fanroutes_row row;                                     \
+		routes_row_get(c, r, &kind.rows, &row);                      \
 	}                                                                    \
 	void fanroutes_##res##_put(struct routes_call *c,                    \
 				   struct routes_reply *r)                   \
 	{                                                                    \
-		fanroutes_write(c, r, &kind, false);                         \
+		union fanroutes_row row;                                     \
+		routes_row_write(c, r, &kind.rows, &row, false);             \
 	}                                                                    \
 	void fanroutes_##res##_patch(struct routes_call *c,                  \
 				     struct routes_reply *r)                 \
 	{                                                                    \
-		fanroutes_write(c, r, &kind, true);                          \
+		union fanroutes_row row;                                     \
+		routes_row_write(c, r, &kind.rows, &row, true);              \
 	}                                                                    \
 	void fanroutes_##res##_delete(struct routes_call *c,                 \
 				      struct routes_reply *r)                \
 	{                                                                    \
-		fanroutes_delete(c, r, &kind);                               \
+		routes_row_delete(c, r, &kind.rows);                         \
 	}
 
 FANROUTES_ROW_HANDLERS(port, fanroutes_ports)

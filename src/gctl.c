@@ -8,7 +8,7 @@
  * inside an RCU read-side section and touch only the published snapshot
  * and the counters it points at, with relaxed atomics.  The workers also
  * own the flow table: the control plane only reads it, or asks them to
- * flush it and waits.
+ * flush it and waits, which gflows.c does with gctl's rows.
  *
  * A write goes: copy the rows with the change applied (the candidate,
  * gconf.h) -> check the changed row and then the whole candidate, as the
@@ -35,11 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <time.h>
 
 #include <urcu/urcu-memb.h>
 
 #include "gconf.h"
+#include "gflows.h"
 #include "gstore.h"
 #include "log.h"
 #include "sets.h"
@@ -62,9 +62,6 @@ struct gctl {
 };
 
 enum { GCTL_UNPUBLISHED = -1, GCTL_UNSYNCED = -2 };
-
-/* How long gctl_flow_flush waits for the workers, in 10 ms steps. */
-#define GCTL_FLUSH_STEPS 200
 
 static struct gctl_snap *gctl_live;
 
@@ -235,21 +232,6 @@ int gctl_retry(struct gctl *g)
 	return gctl_apply(g) < 0 ? -1 : 0;
 }
 
-/* Counts a flow the table kept (over a restart) against its backend. */
-static int gctl_restore_one(const struct flow_entry *e, void *arg)
-{
-	struct gctl *g = arg;
-	ssize_t i;
-
-	/* A closing flow released its backend when it entered that state. */
-	if (e->state == FLOW_CLOSING)
-		return 0;
-	i = gconf_backend_index(&g->cur, e->backend);
-	if (i >= 0)
-		g->cur.backends[i].b.active[0]++;
-	return 0;
-}
-
 /* Gives every current row its counters.  Returns 0 or -1. */
 static int gctl_counters_new(struct gctl *g)
 {
@@ -291,8 +273,7 @@ struct gctl *gctl_open(struct store *st, struct sets *sets,
 		snprintf(errbuf, errlen, "groups: out of memory");
 		goto err;
 	}
-	for (unsigned p = 0; flows != NULL && p < flow_partitions(flows); p++)
-		flow_foreach(flow_partition(flows, p), gctl_restore_one, g);
+	gflows_restore(flows, &g->cur);
 	/* A database edited by hand may hold what groups_build refuses: say what. */
 	s = gctl_snap_build(&g->cur, nworkers, &gerr);
 	if (!s) {
@@ -744,147 +725,26 @@ int gctl_rule_delete(struct gctl *g, int64_t id, struct mapping_error *err)
 	return rc;
 }
 
-/* True when the first bits bits of a and b are equal. */
-static bool gctl_prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned bytes = bits / 8, rest = bits % 8;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	return rest == 0 || ((a[bytes] ^ b[bytes]) & mask) == 0;
-}
-
-static bool gctl_flow_match(const struct gctl_flow_filter *f, const struct flow_entry *e)
-{
-	if (f->group_id != 0 && e->group != f->group_id)
-		return false;
-	if (f->backend_id != 0 && e->backend != f->backend_id)
-		return false;
-	if (f->l4proto != 0 && e->key.l4proto != f->l4proto)
-		return false;
-	if (f->family == 0)
-		return true;
-	return e->key.family == f->family &&
-	       gctl_prefix_eq(e->key.client, f->client, f->prefix_len > 128 ? 128 : f->prefix_len);
-}
-
-/* A flow listing in progress. */
-struct gctl_walk {
-	const struct gctl *g;
-	const struct gctl_flow_filter *f;
-	struct gctl_flow_view *rows;
-	size_t n, cap, total;
-	bool oom;
-};
-
-static int gctl_flow_visit(const struct flow_entry *e, void *arg)
-{
-	struct gctl_walk *w = arg;
-	struct gctl_flow_view *v;
-
-	if (!gctl_flow_match(w->f, e))
-		return 0;
-	w->total++;
-	if (w->total <= w->f->offset || w->n >= w->f->limit)
-		return 0;
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct gctl_flow_view *grown = realloc(w->rows, cap * sizeof(*grown));
-
-		if (!grown) {
-			w->oom = true;
-			return 1;
-		}
-		w->rows = grown;
-		w->cap = cap;
-	}
-	v = &w->rows[w->n++];
-	v->e = *e;
-	snprintf(v->group, sizeof(v->group), "%s", gctl_group_name(w->g, e->group));
-	return 0;
-}
-
-int gctl_flow_list(struct gctl *g, const struct gctl_flow_filter *f,
-		   struct gctl_flow_view **rows, size_t *n, size_t *total,
+int gctl_flow_list(struct gctl *g, const struct gflows_filter *f,
+		   struct gflows_view **rows, size_t *n, size_t *total,
 		   struct mapping_error *err)
 {
-	struct gctl_walk w = { .g = g, .f = f };
-
-	for (unsigned p = 0; g->flows != NULL && p < flow_partitions(g->flows) && !w.oom; p++)
-		flow_foreach(flow_partition(g->flows, p), gctl_flow_visit, &w);
-	if (w.oom) {
-		free(w.rows);
-		return gctl_oom(err);
-	}
-	*rows = w.rows;
-	*n = w.n;
-	*total = w.total;
-	return 0;
-}
-
-/*
- * Sums every partition's flow_stats into out's flow fields and *flushed
- * (64 bits: a partition's 32-bit counts add up past that).
- */
-static void gctl_flow_totals(struct gctl *g, struct gctl_stats *out, uint64_t *flushed)
-{
-	out->flows = out->flow_limit = out->flows_refused = *flushed = 0;
-	for (unsigned p = 0; g->flows != NULL && p < flow_partitions(g->flows); p++) {
-		struct flow_stats st;
-
-		flow_stats(flow_partition(g->flows, p), &st);
-		out->flows += st.flows;
-		out->flow_limit += st.limit;
-		out->flows_refused += st.refused;
-		*flushed += st.flushed;
-	}
+	return gflows_list(g->flows, &g->cur, f, rows, n, total, err);
 }
 
 int gctl_flow_flush(struct gctl *g, size_t *flushed, struct mapping_error *err)
 {
-	const struct timespec step = { 0, 10 * 1000 * 1000 };
-	struct gctl_stats sum;
-	uint64_t before, after;
-	uint32_t *tickets;
-	unsigned np, pending = 0;
-
-	*flushed = 0;
-	if (g->flows == NULL)
-		return 0;
-	np = flow_partitions(g->flows);
-	tickets = calloc(np, sizeof(*tickets));
-	if (!tickets)
-		return gctl_oom(err);
-	gctl_flow_totals(g, &sum, &before);
-	for (unsigned p = 0; p < np; p++)
-		tickets[p] = flow_flush_request(flow_partition(g->flows, p));
-	/* The workers do the removal, in their sweeper: poll until they are done. */
-	for (int i = 0; i <= GCTL_FLUSH_STEPS; i++) {
-		pending = 0;
-		for (unsigned p = 0; p < np; p++)
-			pending += !flow_flush_done(flow_partition(g->flows, p), tickets[p]);
-		if (pending == 0 || i == GCTL_FLUSH_STEPS)
-			break;
-		nanosleep(&step, NULL);
-	}
-	free(tickets);
-	gctl_flow_totals(g, &sum, &after);
-	*flushed = (size_t)(after - before);
-	log_info("flow flush: %zu flows removed", *flushed);
-	if (pending == 0)
-		return 0;
-	mapping_fail(err, 503, "flush_incomplete", "", "%u of %u workers did not finish "
-		     "the flush within %d ms; they go on with it", pending, np,
-		     GCTL_FLUSH_STEPS * 10);
-	return -1;
+	return gflows_flush(g->flows, flushed, err);
 }
 
 void gctl_stats(struct gctl *g, struct gctl_stats *out)
 {
-	uint64_t flushed;
+	struct gflows_totals t;
 
-	gctl_flow_totals(g, out, &flushed);
+	gflows_totals(g->flows, &t);
+	out->flows = t.flows;
+	out->flow_limit = t.limit;
+	out->flows_refused = t.refused;
 	out->groups = g->cur.ngroups;
 	out->backends = g->cur.nbackends;
 	out->rules = g->cur.nrules;

@@ -4,7 +4,8 @@
  * (gstore), checks every change against the whole configuration
  * (groups_build), owns the live counters of every group and backend, and
  * publishes the snapshot the NFQUEUE workers read.  It also answers the
- * API's questions about the flow table, which the workers own.
+ * API's questions about the flow table, which the workers own, through
+ * gflows.h.
  *
  * DESIGN.  Not thread-safe on its own: control.c calls every function
  * below except gctl_read under its lock (control_groups_read and
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "gflows.h"
 #include "groups.h"
 #include "mapping.h"
 
@@ -154,35 +156,19 @@ int gctl_rule_update(struct gctl *g, const struct groups_rule *r,
 		     struct mapping_error *err);
 int gctl_rule_delete(struct gctl *g, int64_t id, struct mapping_error *err);
 
-/* A flow as the API lists it. */
-struct gctl_flow_view {
-	struct flow_entry e;
-	char group[GROUPS_NAME_MAX]; /* "" when the group is gone */
-};
-
-struct gctl_flow_filter {
-	int64_t group_id;   /* 0: any */
-	int64_t backend_id; /* 0: any */
-	uint8_t family;     /* 0: any client; else client/prefix_len apply */
-	uint8_t client[16];
-	uint8_t prefix_len;
-	uint8_t l4proto;    /* 0: any */
-	size_t offset, limit;
-};
-
 /*
- * The flows matching f, skipping f->offset of them and returning at most
- * f->limit in *rows (malloc'd, freed by the caller); *total counts every
- * match.  The listing is read while workers change the table (see flow.h).
+ * The flow table's side, done by gflows.h with the current rows (these
+ * only pass g's flow table and rows on, so that the API reaches the flows
+ * through the same lock and handle as the groups).  gctl_flow_list is
+ * gflows_list: the matching flows from f->offset on, at most f->limit of
+ * them, *total counting every match.  gctl_flow_flush is gflows_flush: it
+ * asks every worker to drop all its flows and waits up to about two
+ * seconds; their backends' counts go down as they do, and a worker that
+ * did not finish in time makes it a 503.
  */
-int gctl_flow_list(struct gctl *g, const struct gctl_flow_filter *f,
-		   struct gctl_flow_view **rows, size_t *n, size_t *total,
+int gctl_flow_list(struct gctl *g, const struct gflows_filter *f,
+		   struct gflows_view **rows, size_t *n, size_t *total,
 		   struct mapping_error *err);
-/*
- * Asks every worker to drop all its flows and waits (at most about two
- * seconds) until they have; their backends' counts go down as they do.
- * *flushed is how many flows went.  A 503 when a worker did not finish.
- */
 int gctl_flow_flush(struct gctl *g, size_t *flushed, struct mapping_error *err);
 
 /* Totals for /api/v1/status and /metrics. */

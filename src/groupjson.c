@@ -661,7 +661,7 @@ json_t *groupjson_rule_encode(const struct gctl_rule_view *v)
 			 "group_id", (json_int_t)v->r.group_id);
 }
 
-json_t *groupjson_flow_encode(const struct gctl_flow_view *f, uint32_t now)
+json_t *groupjson_flow_encode(const struct gflows_view *f, uint32_t now)
 {
 	const struct flow_entry *e = &f->e;
 	char client[INET6_ADDRSTRLEN], service[INET6_ADDRSTRLEN];

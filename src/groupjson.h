@@ -122,6 +122,6 @@ json_t *groupjson_rule_encode(const struct gctl_rule_view *v);
  * seconds, truncated to 32 bits like the entry's times), which the caller
  * reads: the ages are now minus the entry's times, modulo 2^32.
  */
-json_t *groupjson_flow_encode(const struct gctl_flow_view *f, uint32_t now);
+json_t *groupjson_flow_encode(const struct gflows_view *f, uint32_t now);
 
 #endif

@@ -8,21 +8,20 @@
  * control_groups_write runs under the control plane's lock, so a reader
  * gets its rows and the table version in one go, and a writer's If-Match
  * (c->cond) is checked against the version at the moment of its write.
- * Groups, backends and rules are handled the same way: one table row per
- * resource (grouproutes_kinds) says how to read, write, delete and encode
- * one of them, and the handlers below follow maproutes.c step for step.
+ * Groups, backends and rules are handled the same way: one description
+ * per resource (grouproutes_groups, _backends, _rules) says how to read,
+ * write, delete and encode one of them, and routes.c's row handlers
+ * (routes_row_*), which every resource of the API shares, drive it.
  * A backend or a rule names its group; the name is resolved inside the
  * writing callback, so that it cannot name another group by the time the
  * write lands.  A write that control stored but could not make live yet
  * (503) is still a write: its answer carries the Location, the new ETag
  * and what was stored, beside the error.
  */
-#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,9 +35,6 @@
 #include "mapping.h"
 #include "util.h"
 
-#define GROUPROUTES_LIST_DEFAULT 100
-#define GROUPROUTES_LIST_MAX 1000
-
 /* One row of any of the three resources. */
 union grouproutes_row {
 	struct gctl_group_view group;
@@ -46,15 +42,15 @@ union grouproutes_row {
 	struct gctl_rule_view rule;
 };
 
-/* How the handlers reach one resource. */
+/*
+ * How the handlers reach one resource: routes.h's description, which the
+ * shared row handlers read, and gctl's functions for it, which this
+ * file's callbacks run under the control lock.
+ */
 struct grouproutes_kind {
-	const char *path;     /* the collection, which a Location extends */
-	size_t id_at;         /* where the row's int64_t id is in the union */
+	struct routes_rows rows;  /* first, so that the callbacks find the rest */
 	bool names_group;     /* a backend or a rule: group_at names its group */
 	size_t group_at, group_id_at;
-	void (*defaults)(union grouproutes_row *row);
-	bool (*apply)(json_t *obj, union grouproutes_row *row, bool partial,
-		      struct mapping_error *err);
 	int (*get)(struct gctl *g, int64_t id, union grouproutes_row *row,
 		   struct mapping_error *err);
 	int (*create)(struct gctl *g, union grouproutes_row *row,
@@ -69,16 +65,19 @@ struct grouproutes_kind {
 
 /* ---- the three resources ---------------------------------------------- */
 
-static void grouproutes_group_defaults(union grouproutes_row *row)
+static void grouproutes_group_defaults(void *row)
 {
-	memset(row, 0, sizeof(*row));
-	groupjson_group_defaults(&row->group.g);
+	union grouproutes_row *u = row;
+
+	memset(u, 0, sizeof(*u));
+	groupjson_group_defaults(&u->group.g);
 }
 
-static bool grouproutes_group_apply(json_t *obj, union grouproutes_row *row,
-				    bool partial, struct mapping_error *err)
+static bool grouproutes_group_apply(json_t *obj, void *row, bool partial,
+				    struct mapping_error *err)
 {
-	return groupjson_group_apply(obj, &row->group.g, partial, err);
+	return groupjson_group_apply(obj, &((union grouproutes_row *)row)->group.g,
+				     partial, err);
 }
 
 static int grouproutes_group_read(struct gctl *g, int64_t id,
@@ -115,16 +114,19 @@ static int grouproutes_group_encode(struct gctl *g,
 	return 0;
 }
 
-static void grouproutes_backend_defaults(union grouproutes_row *row)
+static void grouproutes_backend_defaults(void *row)
 {
-	memset(row, 0, sizeof(*row));
-	groupjson_backend_defaults(&row->backend);
+	union grouproutes_row *u = row;
+
+	memset(u, 0, sizeof(*u));
+	groupjson_backend_defaults(&u->backend);
 }
 
-static bool grouproutes_backend_apply(json_t *obj, union grouproutes_row *row,
-				      bool partial, struct mapping_error *err)
+static bool grouproutes_backend_apply(json_t *obj, void *row, bool partial,
+				      struct mapping_error *err)
 {
-	return groupjson_backend_apply(obj, &row->backend, partial, err);
+	return groupjson_backend_apply(obj, &((union grouproutes_row *)row)->backend,
+				       partial, err);
 }
 
 static int grouproutes_backend_read(struct gctl *g, int64_t id,
@@ -157,16 +159,19 @@ static int grouproutes_backend_encode(struct gctl *g,
 	return 0;
 }
 
-static void grouproutes_rule_defaults(union grouproutes_row *row)
+static void grouproutes_rule_defaults(void *row)
 {
-	memset(row, 0, sizeof(*row));
-	groupjson_rule_defaults(&row->rule);
+	union grouproutes_row *u = row;
+
+	memset(u, 0, sizeof(*u));
+	groupjson_rule_defaults(&u->rule);
 }
 
-static bool grouproutes_rule_apply(json_t *obj, union grouproutes_row *row,
-				   bool partial, struct mapping_error *err)
+static bool grouproutes_rule_apply(json_t *obj, void *row, bool partial,
+				   struct mapping_error *err)
 {
-	return groupjson_rule_apply(obj, &row->rule, partial, err);
+	return groupjson_rule_apply(obj, &((union grouproutes_row *)row)->rule,
+				    partial, err);
 }
 
 static int grouproutes_rule_read(struct gctl *g, int64_t id,
@@ -198,61 +203,13 @@ static int grouproutes_rule_encode(struct gctl *g,
 	return 0;
 }
 
-static const struct grouproutes_kind grouproutes_groups = {
-	.path = "/api/v1/groups",
-	.id_at = offsetof(union grouproutes_row, group.g.id),
-	.defaults = grouproutes_group_defaults,
-	.apply = grouproutes_group_apply,
-	.get = grouproutes_group_read,
-	.create = grouproutes_group_add,
-	.update = grouproutes_group_change,
-	.remove = gctl_group_delete,
-	.encode = grouproutes_group_encode,
-};
-
-static const struct grouproutes_kind grouproutes_backends = {
-	.path = "/api/v1/backends",
-	.id_at = offsetof(union grouproutes_row, backend.b.b.id),
-	.names_group = true,
-	.group_at = offsetof(union grouproutes_row, backend.group),
-	.group_id_at = offsetof(union grouproutes_row, backend.b.group_id),
-	.defaults = grouproutes_backend_defaults,
-	.apply = grouproutes_backend_apply,
-	.get = grouproutes_backend_read,
-	.create = grouproutes_backend_add,
-	.update = grouproutes_backend_change,
-	.remove = gctl_backend_delete,
-	.encode = grouproutes_backend_encode,
-};
-
-static const struct grouproutes_kind grouproutes_rules = {
-	.path = "/api/v1/rules",
-	.id_at = offsetof(union grouproutes_row, rule.r.id),
-	.names_group = true,
-	.group_at = offsetof(union grouproutes_row, rule.group),
-	.group_id_at = offsetof(union grouproutes_row, rule.r.group_id),
-	.defaults = grouproutes_rule_defaults,
-	.apply = grouproutes_rule_apply,
-	.get = grouproutes_rule_read,
-	.create = grouproutes_rule_add,
-	.update = grouproutes_rule_change,
-	.remove = gctl_rule_delete,
-	.encode = grouproutes_rule_encode,
-};
-
-static int64_t *grouproutes_id(const struct grouproutes_kind *k,
-			       union grouproutes_row *row)
-{
-	return (int64_t *)(void *)((char *)row + k->id_at);
-}
-
 /* ---- callbacks run under the control lock ----------------------------- */
 
 struct grouproutes_one {
 	const struct grouproutes_kind *k;
 	int64_t id;
 	union grouproutes_row *row;
-	json_t *out;          /* grouproutes_read_encoded's answer */
+	json_t **out;         /* grouproutes_read_row: encode the row too */
 	bool create;          /* grouproutes_write_row: create, not update */
 	enum sched_state state; /* grouproutes_set_state's */
 };
@@ -262,17 +219,9 @@ static int grouproutes_read_row(struct gctl *g, void *arg,
 {
 	struct grouproutes_one *one = arg;
 
-	return one->k->get(g, one->id, one->row, err);
-}
-
-static int grouproutes_read_encoded(struct gctl *g, void *arg,
-				    struct mapping_error *err)
-{
-	struct grouproutes_one *one = arg;
-
 	if (one->k->get(g, one->id, one->row, err) < 0)
 		return -1;
-	return one->k->encode(g, one->row, &one->out, err);
+	return one->out != NULL ? one->k->encode(g, one->row, one->out, err) : 0;
 }
 
 /*
@@ -326,131 +275,89 @@ static int grouproutes_set_state(struct gctl *g, void *arg,
 	return gctl_backend_update(g, &one->row->backend.b, err);
 }
 
-/* ---- one row ---------------------------------------------------------- */
+/* ---- routes.h's callbacks, the same for the three resources ----------- */
 
-/* True for control's 503: the write happened, but is not live yet. */
-static bool grouproutes_stored(const struct mapping_error *err)
+static int grouproutes_rows_read(const struct routes_rows *res,
+				 struct control *ctl, int64_t id, void *row,
+				 json_t **out, uint64_t *version,
+				 struct mapping_error *err)
 {
-	return err->status == 503;
+	struct grouproutes_one one = {
+		.k = (const struct grouproutes_kind *)res, .id = id, .row = row,
+		.out = out,
+	};
+
+	return control_groups_read(ctl, grouproutes_read_row, &one, version, err);
 }
 
-/*
- * Answers with the row as gctl now shows it, counters included.  After a
- * write the ETag is the version that write made (version); a read passes
- * 0 and takes the version it read at.  A write that is stored but not
- * live passes its 503 in stored, and the row goes with the error.
- */
-static void grouproutes_reply_row(const struct routes_call *c,
-				  struct routes_reply *r,
-				  const struct grouproutes_kind *k, int64_t id,
-				  unsigned status, uint64_t version,
-				  const struct mapping_error *stored)
+static int grouproutes_rows_write(const struct routes_rows *res,
+				  struct control *ctl, void *row, bool create,
+				  struct control_cond *cond,
+				  struct mapping_error *err)
 {
-	struct mapping_error err = { 0 };
-	union grouproutes_row row;
-	struct grouproutes_one one = { .k = k, .id = id, .row = &row };
-	uint64_t now = 0;
+	struct grouproutes_one one = {
+		.k = (const struct grouproutes_kind *)res, .row = row,
+		.create = create,
+	};
 
-	if (control_groups_read(c->req->ctl, grouproutes_read_encoded, &one,
-				&now, &err) < 0) {
-		json_decref(one.out);
-		routes_reply_merror(r, &err);
-		return;
+	return control_groups_write(ctl, grouproutes_write_row, &one, cond, err);
+}
+
+static int grouproutes_rows_remove(const struct routes_rows *res,
+				   struct control *ctl, int64_t id,
+				   struct control_cond *cond,
+				   struct mapping_error *err)
+{
+	struct grouproutes_one one = {
+		.k = (const struct grouproutes_kind *)res, .id = id,
+	};
+
+	return control_groups_write(ctl, grouproutes_remove_row, &one, cond, err);
+}
+
+#define GROUPROUTES_ROWS(collection, member, res)                            \
+	{                                                                    \
+		.path = collection,                                          \
+		.id_at = offsetof(union grouproutes_row, member),            \
+		.defaults = grouproutes_##res##_defaults,                    \
+		.apply = grouproutes_##res##_apply,                          \
+		.read = grouproutes_rows_read,                               \
+		.write = grouproutes_rows_write,                             \
+		.remove = grouproutes_rows_remove,                           \
 	}
-	r->status = status;
-	routes_reply_etag(r, version != 0 ? version : now);
-	if (stored != NULL)
-		routes_reply_not_live(r, stored, one.out);
-	else
-		r->body = one.out;
-}
 
-static void grouproutes_create(struct routes_call *c, struct routes_reply *r,
-			       const struct grouproutes_kind *k)
-{
-	struct mapping_error err = { 0 };
-	json_t *root = routes_body_json(c, r);
-	union grouproutes_row row;
-	struct grouproutes_one one = { .k = k, .row = &row, .create = true };
-	int64_t id;
+static const struct grouproutes_kind grouproutes_groups = {
+	.rows = GROUPROUTES_ROWS("/api/v1/groups", group.g.id, group),
+	.get = grouproutes_group_read,
+	.create = grouproutes_group_add,
+	.update = grouproutes_group_change,
+	.remove = gctl_group_delete,
+	.encode = grouproutes_group_encode,
+};
 
-	if (root == NULL)
-		return;
-	k->defaults(&row);
-	if (!k->apply(root, &row, false, &err) ||
-	    (control_groups_write(c->req->ctl, grouproutes_write_row, &one,
-				  &c->cond, &err) < 0 &&
-	     !grouproutes_stored(&err))) {
-		routes_reply_merror(r, &err);
-		goto out;
-	}
-	id = *grouproutes_id(k, &row);
-	/* Set first: should reading the row back fail, the error drops it. */
-	snprintf(r->location, sizeof(r->location), "%s/%" PRId64, k->path, id);
-	grouproutes_reply_row(c, r, k, id, 201, c->cond.version,
-			      grouproutes_stored(&err) ? &err : NULL);
-out:
-	json_decref(root);
-}
+static const struct grouproutes_kind grouproutes_backends = {
+	.rows = GROUPROUTES_ROWS("/api/v1/backends", backend.b.b.id, backend),
+	.names_group = true,
+	.group_at = offsetof(union grouproutes_row, backend.group),
+	.group_id_at = offsetof(union grouproutes_row, backend.b.group_id),
+	.get = grouproutes_backend_read,
+	.create = grouproutes_backend_add,
+	.update = grouproutes_backend_change,
+	.remove = gctl_backend_delete,
+	.encode = grouproutes_backend_encode,
+};
 
-static void grouproutes_get(struct routes_call *c, struct routes_reply *r,
-			    const struct grouproutes_kind *k)
-{
-	grouproutes_reply_row(c, r, k, c->id, 200, 0, NULL);
-}
-
-/*
- * PUT starts from the defaults, PATCH from the stored row.  Another write
- * may come between a PATCH's read and its write; a client that must not
- * lose it sends If-Match, which control checks at the moment of the write.
- */
-static void grouproutes_write(struct routes_call *c, struct routes_reply *r,
-			      const struct grouproutes_kind *k, bool partial)
-{
-	struct mapping_error err = { 0 };
-	json_t *root = routes_body_json(c, r);
-	union grouproutes_row row;
-	struct grouproutes_one one = { .k = k, .id = c->id, .row = &row };
-
-	if (root == NULL)
-		return;
-	k->defaults(&row);
-	if (partial && control_groups_read(c->req->ctl, grouproutes_read_row,
-					   &one, NULL, &err) < 0) {
-		routes_reply_merror(r, &err);
-		goto out;
-	}
-	*grouproutes_id(k, &row) = c->id;
-	if (!k->apply(root, &row, partial, &err) ||
-	    (control_groups_write(c->req->ctl, grouproutes_write_row, &one,
-				  &c->cond, &err) < 0 &&
-	     !grouproutes_stored(&err))) {
-		routes_reply_merror(r, &err);
-		goto out;
-	}
-	grouproutes_reply_row(c, r, k, c->id, 200, c->cond.version,
-			      grouproutes_stored(&err) ? &err : NULL);
-out:
-	json_decref(root);
-}
-
-static void grouproutes_delete(struct routes_call *c, struct routes_reply *r,
-			       const struct grouproutes_kind *k)
-{
-	struct mapping_error err = { 0 };
-	struct grouproutes_one one = { .k = k, .id = c->id };
-
-	if (control_groups_write(c->req->ctl, grouproutes_remove_row, &one,
-				 &c->cond, &err) < 0 &&
-	    !grouproutes_stored(&err)) {
-		routes_reply_merror(r, &err);
-		return;
-	}
-	r->status = 204;
-	routes_reply_etag(r, c->cond.version);
-	if (grouproutes_stored(&err))
-		routes_reply_not_live(r, &err, NULL);
-}
+static const struct grouproutes_kind grouproutes_rules = {
+	.rows = GROUPROUTES_ROWS("/api/v1/rules", rule.r.id, rule),
+	.names_group = true,
+	.group_at = offsetof(union grouproutes_row, rule.group),
+	.group_id_at = offsetof(union grouproutes_row, rule.r.group_id),
+	.get = grouproutes_rule_read,
+	.create = grouproutes_rule_add,
+	.update = grouproutes_rule_change,
+	.remove = gctl_rule_delete,
+	.encode = grouproutes_rule_encode,
+};
 
 static void grouproutes_state(struct routes_call *c, struct routes_reply *r,
 			      enum sched_state state)
@@ -463,84 +370,15 @@ static void grouproutes_state(struct routes_call *c, struct routes_reply *r,
 
 	if (control_groups_write(c->req->ctl, grouproutes_set_state, &one,
 				 &c->cond, &err) < 0 &&
-	    !grouproutes_stored(&err)) {
+	    !routes_stored(&err)) {
 		routes_reply_merror(r, &err);
 		return;
 	}
-	grouproutes_reply_row(c, r, &grouproutes_backends, c->id, 200,
-			      c->cond.version,
-			      grouproutes_stored(&err) ? &err : NULL);
+	routes_row_reply(c, r, &grouproutes_backends.rows, &row, c->id, 200,
+			 c->cond.version, routes_stored(&err) ? &err : NULL);
 }
 
 /* ---- lists ------------------------------------------------------------ */
-
-/* A page of a list: which matches it shows, and how many matched. */
-struct grouproutes_page {
-	uint64_t limit, offset, total;
-	json_t *items;  /* NULL once out of memory */
-};
-
-/* Returns false with r filled when limit or offset is malformed. */
-static bool grouproutes_page_parse(const struct routes_call *c,
-				   struct grouproutes_page *p,
-				   struct routes_reply *r)
-{
-	const char *s;
-
-	memset(p, 0, sizeof(*p));
-	p->limit = GROUPROUTES_LIST_DEFAULT;
-	s = routes_query(c, "limit");
-	if (s != NULL && (!routes_parse_uint(s, GROUPROUTES_LIST_MAX, &p->limit) ||
-			  p->limit == 0)) {
-		routes_reply_error(r, 400, "invalid_query", "limit",
-				   "limit must be an integer in 1..%d",
-				   GROUPROUTES_LIST_MAX);
-		return false;
-	}
-	s = routes_query(c, "offset");
-	if (s != NULL && !routes_parse_uint(s, UINT32_MAX, &p->offset)) {
-		routes_reply_error(r, 400, "invalid_query", "offset",
-				   "offset must be a non-negative integer");
-		return false;
-	}
-	p->items = json_array();
-	return true;
-}
-
-/* Counts one more match; returns true when the page shows it. */
-static bool grouproutes_page_take(struct grouproutes_page *p)
-{
-	bool shown = p->total >= p->offset && p->total - p->offset < p->limit;
-
-	p->total++;
-	return shown && p->items != NULL;
-}
-
-static void grouproutes_page_append(struct grouproutes_page *p, json_t *item)
-{
-	if (json_array_append_new(p->items, item) < 0) {
-		json_decref(p->items);
-		p->items = NULL;
-	}
-}
-
-/* Answers the page (taken), or the error that cut the read short. */
-static void grouproutes_reply_page(struct routes_reply *r, int rc,
-				   struct grouproutes_page *p, uint64_t version,
-				   const struct mapping_error *err)
-{
-	if (rc < 0) {
-		json_decref(p->items);
-		routes_reply_merror(r, err);
-		return;
-	}
-	r->status = 200;
-	routes_reply_etag(r, version);
-	r->body = json_pack("{s:o, s:I, s:I, s:I}", "items", p->items,
-			    "total", (json_int_t)p->total,
-			    "limit", (json_int_t)p->limit,
-			    "offset", (json_int_t)p->offset);
-}
 
 /*
  * The id of the group a list filter names, 0 for no filter; *none is set
@@ -565,7 +403,7 @@ static int grouproutes_filter_group(struct gctl *g, const char *name,
 struct grouproutes_list {
 	const char *name;          /* groups: the name; others: the group's */
 	uint64_t virtual_port;     /* groups: 0 for any */
-	struct grouproutes_page page;
+	struct routes_page page;
 };
 
 static int grouproutes_list_groups(struct gctl *g, void *arg,
@@ -585,8 +423,8 @@ static int grouproutes_list_groups(struct gctl *g, void *arg,
 		    (l->virtual_port != 0 &&
 		     l->virtual_port != rows[i].g.virtual_port))
 			continue;
-		if (grouproutes_page_take(&l->page))
-			grouproutes_page_append(&l->page,
+		if (routes_page_take(&l->page))
+			routes_page_append(&l->page,
 						groupjson_group_encode(&rows[i], b, nb));
 	}
 	rc = 0;
@@ -612,8 +450,8 @@ static int grouproutes_list_backends(struct gctl *g, void *arg,
 	if (gctl_backend_list(g, id, &rows, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (grouproutes_page_take(&l->page))
-			grouproutes_page_append(&l->page,
+		if (routes_page_take(&l->page))
+			routes_page_append(&l->page,
 						groupjson_backend_encode(&rows[i]));
 	}
 	free(rows);
@@ -636,8 +474,8 @@ static int grouproutes_list_rules(struct gctl *g, void *arg,
 	if (gctl_rule_list(g, id, &rows, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (grouproutes_page_take(&l->page))
-			grouproutes_page_append(&l->page,
+		if (routes_page_take(&l->page))
+			routes_page_append(&l->page,
 						groupjson_rule_encode(&rows[i]));
 	}
 	free(rows);
@@ -652,18 +490,18 @@ static void grouproutes_list_run(struct routes_call *c, struct routes_reply *r,
 	uint64_t version = 0;
 	int rc;
 
-	if (!grouproutes_page_parse(c, &l->page, r))
+	if (!routes_page_parse(c, &l->page, r))
 		return;
 	rc = control_groups_read(c->req->ctl, fn, l, &version, &err);
-	grouproutes_reply_page(r, rc, &l->page, version, &err);
+	routes_page_reply(r, &l->page, version, rc, &err);
 }
 
 /* ---- flows ------------------------------------------------------------ */
 
 struct grouproutes_flows {
 	const char *group;         /* the group filter's name, or NULL */
-	struct gctl_flow_filter f;
-	struct gctl_flow_view *rows;
+	struct gflows_filter f;
+	struct gflows_view *rows;
 	size_t n, total;
 };
 
@@ -730,13 +568,13 @@ void grouproutes_flow_list(struct routes_call *c, struct routes_reply *r)
 {
 	struct grouproutes_flows fl = { 0 };
 	struct mapping_error err = { 0 };
-	struct grouproutes_page p;
+	struct routes_page p;
 	struct timespec ts;
 	uint64_t version = 0;
 	uint32_t now;
 	int rc;
 
-	if (!grouproutes_page_parse(c, &p, r))
+	if (!routes_page_parse(c, &p, r))
 		return;
 	if (!grouproutes_flow_filter(c, &fl, r)) {
 		json_decref(p.items);
@@ -753,9 +591,9 @@ void grouproutes_flow_list(struct routes_call *c, struct routes_reply *r)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint32_t)ts.tv_sec;
 	for (size_t i = 0; rc == 0 && i < fl.n && p.items != NULL; i++)
-		grouproutes_page_append(&p, groupjson_flow_encode(&fl.rows[i], now));
+		routes_page_append(&p, groupjson_flow_encode(&fl.rows[i], now));
 	p.total = fl.total;
-	grouproutes_reply_page(r, rc, &p, version, &err);
+	routes_page_reply(r, &p, version, rc, &err);
 	free(fl.rows);
 }
 
@@ -773,7 +611,7 @@ void grouproutes_flow_flush(struct routes_call *c, struct routes_reply *r)
 
 	if (control_groups_write(c->req->ctl, grouproutes_flush, &flushed,
 				 &c->cond, &err) < 0 &&
-	    !grouproutes_stored(&err)) {
+	    !routes_stored(&err)) {
 		routes_reply_merror(r, &err);
 		return;
 	}
@@ -781,7 +619,7 @@ void grouproutes_flow_flush(struct routes_call *c, struct routes_reply *r)
 	routes_reply_etag(r, c->cond.version);
 	body = json_pack("{s:I}", "flushed", (json_int_t)flushed);
 	/* A worker that did not finish in time still flushes, later. */
-	if (grouproutes_stored(&err))
+	if (routes_stored(&err))
 		routes_reply_not_live(r, &err, body);
 	else
 		r->body = body;
@@ -791,35 +629,39 @@ void grouproutes_flow_flush(struct routes_call *c, struct routes_reply *r)
 
 /*
  * Each resource's five handlers of one row only pass its row of the kind
- * table on: grouproutes_groups makes grouproutes_group_create,
- * grouproutes_group_get, grouproutes_group_put, grouproutes_group_patch
- * and grouproutes_group_delete, and so on.
+ * table on, with room for a row: grouproutes_groups makes
+ * grouproutes_group_create, grouproutes_group_get, grouproutes_group_put,
+ * grouproutes_group_patch and grouproutes_group_delete, and so on.
  */
 #define GROUPROUTES_ROW_HANDLERS(res, kind)                                  \
 	void grouproutes_##res##_create(struct routes_call *c,               \
 					struct routes_reply *r)              \
 	{                                                                    \
-		grouproutes_create(c, r, &kind);                             \
+		union grouproutes_row row;                                   \
+		routes_row_create(c, r, &kind.rows, &row);                   \
 	}                                                                    \
 	void grouproutes_##res##_get(struct routes_call *c,                  \
 				     struct routes_reply *r)                 \
 	{                                                                    \
-		grouproutes_get(c, r, &kind);                                \
+		union grouproutes_row row;                                   \
+		routes_row_get(c, r, &kind.rows, &row);                      \
 	}                                                                    \
 	void grouproutes_##res##_put(struct routes_call *c,                  \
 				     struct routes_reply *r)                 \
 	{                                                                    \
-		grouproutes_write(c, r, &kind, false);                       \
+		union grouproutes_row row;                                   \
+		routes_row_write(c, r, &kind.rows, &row, false);             \
 	}                                                                    \
 	void grouproutes_##res##_patch(struct routes_call *c,                \
 				       struct routes_reply *r)               \
 	{                                                                    \
-		grouproutes_write(c, r, &kind, true);                        \
+		union grouproutes_row row;                                   \
+		routes_row_write(c, r, &kind.rows, &row, true);              \
 	}                                                                    \
 	void grouproutes_##res##_delete(struct routes_call *c,               \
 					struct routes_reply *r)              \
 	{                                                                    \
-		grouproutes_delete(c, r, &kind);                             \
+		routes_row_delete(c, r, &kind.rows);                         \
 	}
 
 GROUPROUTES_ROW_HANDLERS(group, grouproutes_groups)

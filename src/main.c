@@ -643,7 +643,7 @@ int main(int argc, char **argv)
 		log_warnx("%s", errbuf);
 		goto out;
 	}
-	if (control_start(ctl, pool) < 0) {
+	if (control_start(ctl, pool, fan, reg) < 0) {
 		log_warn("cannot start the resolver thread");
 		goto out;
 	}

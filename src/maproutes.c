@@ -11,7 +11,6 @@
  * a write: its answer carries the Location, the new ETag and what was
  * stored, beside the error.
  */
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,14 +27,10 @@
 #include "maproutes.h"
 #include "util.h"
 
-#define MAPROUTES_LIST_DEFAULT 100
-#define MAPROUTES_LIST_MAX 1000
-
 struct maproutes_filter {
 	unsigned proto;                     /* 0: any */
 	char address[MAPPING_ADDRESS_MAX];  /* "": any */
 	int enabled;                        /* -1: any */
-	uint64_t limit, offset;
 };
 
 static const struct {
@@ -54,7 +49,6 @@ static bool maproutes_filter_parse(const struct routes_call *c,
 
 	memset(f, 0, sizeof(*f));
 	f->enabled = -1;
-	f->limit = MAPROUTES_LIST_DEFAULT;
 	s = routes_query(c, "proto");
 	if (s != NULL && !mapping_proto_parse(s, &f->proto)) {
 		routes_reply_error(r, 400, "invalid_query", "proto",
@@ -79,20 +73,6 @@ static bool maproutes_filter_parse(const struct routes_call *c,
 			return false;
 		}
 	}
-	s = routes_query(c, "limit");
-	if (s != NULL && (!routes_parse_uint(s, MAPROUTES_LIST_MAX, &f->limit) ||
-			  f->limit == 0)) {
-		routes_reply_error(r, 400, "invalid_query", "limit",
-				   "limit must be an integer in 1..%d",
-				   MAPROUTES_LIST_MAX);
-		return false;
-	}
-	s = routes_query(c, "offset");
-	if (s != NULL && !routes_parse_uint(s, UINT32_MAX, &f->offset)) {
-		routes_reply_error(r, 400, "invalid_query", "offset",
-				   "offset must be a non-negative integer");
-		return false;
-	}
 	return true;
 }
 
@@ -113,135 +93,104 @@ void maproutes_list(struct routes_call *c, struct routes_reply *r)
 	struct control_mapping *rows = NULL;
 	struct mapping_error err = { 0 };
 	struct maproutes_filter f;
-	uint64_t total = 0, version;
-	json_t *items;
+	struct routes_page p;
+	uint64_t version = 0;
 	size_t n = 0;
+	int rc;
 
-	if (!maproutes_filter_parse(c, &f, r))
+	if (!maproutes_filter_parse(c, &f, r) || !routes_page_parse(c, &p, r))
 		return;
-	if (control_mapping_list(c->req->ctl, &rows, &n, &version, &err) < 0) {
-		routes_reply_merror(r, &err);
-		goto out;
+	rc = control_mapping_list(c->req->ctl, &rows, &n, &version, &err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (maproutes_filter_match(&f, &rows[i]) && routes_page_take(&p))
+			routes_page_append(&p, mapjson_encode(&rows[i]));
 	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		if (!maproutes_filter_match(&f, &rows[i]))
-			continue;
-		if (items != NULL && total >= f.offset &&
-		    total - f.offset < f.limit &&
-		    json_array_append_new(items, mapjson_encode(&rows[i])) < 0) {
-			json_decref(items);
-			items = NULL;
-		}
-		total++;
-	}
-	r->status = 200;
-	routes_reply_etag(r, version);
-	r->body = json_pack("{s:o, s:I, s:I, s:I}", "items", items,
-			    "total", (json_int_t)total, "limit", (json_int_t)f.limit,
-			    "offset", (json_int_t)f.offset);
-out:
+	routes_page_reply(r, &p, version, rc, &err);
 	free(rows);
 }
 
+/* ---- one mapping ------------------------------------------------------ */
+
+static void maproutes_defaults(void *row)
+{
+	struct control_mapping *cm = row;
+
+	memset(cm, 0, sizeof(*cm));
+	mapjson_defaults(&cm->m);
+}
+
+static bool maproutes_apply(json_t *obj, void *row, bool partial,
+			    struct mapping_error *err)
+{
+	return mapjson_apply(obj, &((struct control_mapping *)row)->m, partial,
+			     err);
+}
+
 /*
- * Answers with the row as control now shows it, counters included.  After
- * a write the ETag is the version that write made (version), even if
- * another write has followed; a read passes 0 and takes the row's own.
- * A write that is stored but not live passes its 503 in stored, and the
- * row goes with the error.
+ * A read takes the row and the table version in one call, so the ETag
+ * describes exactly the row it shows.
  */
-static void maproutes_reply_row(const struct routes_call *c,
-				struct routes_reply *r, int64_t id,
-				unsigned status, uint64_t version,
-				const struct mapping_error *stored)
+static int maproutes_read(const struct routes_rows *res, struct control *ctl,
+			  int64_t id, void *row, json_t **out,
+			  uint64_t *version, struct mapping_error *err)
 {
-	struct mapping_error err = { 0 };
-	struct control_mapping cm;
-	uint64_t now;
-
-	if (control_mapping_get(c->req->ctl, id, &cm, &now, &err) < 0) {
-		routes_reply_merror(r, &err);
-		return;
-	}
-	r->status = status;
-	routes_reply_etag(r, version != 0 ? version : now);
-	if (stored != NULL)
-		routes_reply_not_live(r, stored, mapjson_encode(&cm));
-	else
-		r->body = mapjson_encode(&cm);
+	(void)res;
+	if (control_mapping_get(ctl, id, row, version, err) < 0)
+		return -1;
+	if (out != NULL)
+		*out = mapjson_encode(row);
+	return 0;
 }
 
-/* True for control's 503: the write happened, but is not live yet. */
-static bool maproutes_stored(const struct mapping_error *err)
+static int maproutes_write(const struct routes_rows *res, struct control *ctl,
+			   void *row, bool create, struct control_cond *cond,
+			   struct mapping_error *err)
 {
-	return err->status == 503;
+	struct control_mapping *cm = row;
+
+	(void)res;
+	return create ? control_mapping_create(ctl, &cm->m, cond, err)
+		      : control_mapping_update(ctl, &cm->m, cond, err);
 }
+
+static int maproutes_remove(const struct routes_rows *res, struct control *ctl,
+			    int64_t id, struct control_cond *cond,
+			    struct mapping_error *err)
+{
+	(void)res;
+	return control_mapping_delete(ctl, id, cond, err);
+}
+
+static const struct routes_rows maproutes_rows = {
+	.path = "/api/v1/mappings",
+	.id_at = offsetof(struct control_mapping, m.id),
+	.defaults = maproutes_defaults,
+	.apply = maproutes_apply,
+	.read = maproutes_read,
+	.write = maproutes_write,
+	.remove = maproutes_remove,
+};
 
 void maproutes_create(struct routes_call *c, struct routes_reply *r)
 {
-	struct mapping_error err = { 0 };
-	json_t *root = routes_body_json(c, r);
-	struct mapping m;
+	struct control_mapping cm;
 
-	if (root == NULL)
-		return;
-	mapjson_defaults(&m);
-	if (!mapjson_apply(root, &m, false, &err) ||
-	    (control_mapping_create(c->req->ctl, &m, &c->cond, &err) < 0 &&
-	     !maproutes_stored(&err))) {
-		routes_reply_merror(r, &err);
-		goto out;
-	}
-	/* Set first: should reading the row back fail, the error drops it. */
-	snprintf(r->location, sizeof(r->location), "/api/v1/mappings/%" PRId64,
-		 m.id);
-	maproutes_reply_row(c, r, m.id, 201, c->cond.version,
-			    maproutes_stored(&err) ? &err : NULL);
-out:
-	json_decref(root);
+	routes_row_create(c, r, &maproutes_rows, &cm);
 }
 
 void maproutes_get(struct routes_call *c, struct routes_reply *r)
 {
-	maproutes_reply_row(c, r, c->id, 200, 0, NULL);
+	struct control_mapping cm;
+
+	routes_row_get(c, r, &maproutes_rows, &cm);
 }
 
-/* PUT starts from the defaults, PATCH from the stored row. */
-static void maproutes_write(struct routes_call *c, struct routes_reply *r,
-			    bool partial)
-{
-	struct mapping_error err = { 0 };
-	struct control_mapping cur;
-	json_t *root = routes_body_json(c, r);
-	struct mapping m;
-
-	if (root == NULL)
-		return;
-	mapjson_defaults(&m);
-	if (partial) {
-		if (control_mapping_get(c->req->ctl, c->id, &cur, NULL, &err) < 0) {
-			routes_reply_merror(r, &err);
-			goto out;
-		}
-		m = cur.m;
-	}
-	m.id = c->id;
-	if (!mapjson_apply(root, &m, partial, &err) ||
-	    (control_mapping_update(c->req->ctl, &m, &c->cond, &err) < 0 &&
-	     !maproutes_stored(&err))) {
-		routes_reply_merror(r, &err);
-		goto out;
-	}
-	maproutes_reply_row(c, r, c->id, 200, c->cond.version,
-			    maproutes_stored(&err) ? &err : NULL);
-out:
-	json_decref(root);
-}
-
+/* PUT starts from the defaults. */
 void maproutes_put(struct routes_call *c, struct routes_reply *r)
 {
-	maproutes_write(c, r, false);
+	struct control_mapping cm;
+
+	routes_row_write(c, r, &maproutes_rows, &cm, false);
 }
 
 /*
@@ -251,22 +200,14 @@ void maproutes_put(struct routes_call *c, struct routes_reply *r)
  */
 void maproutes_patch(struct routes_call *c, struct routes_reply *r)
 {
-	maproutes_write(c, r, true);
+	struct control_mapping cm;
+
+	routes_row_write(c, r, &maproutes_rows, &cm, true);
 }
 
 void maproutes_delete(struct routes_call *c, struct routes_reply *r)
 {
-	struct mapping_error err = { 0 };
-
-	if (control_mapping_delete(c->req->ctl, c->id, &c->cond, &err) < 0 &&
-	    !maproutes_stored(&err)) {
-		routes_reply_merror(r, &err);
-		return;
-	}
-	r->status = 204;
-	routes_reply_etag(r, c->cond.version);
-	if (maproutes_stored(&err))
-		routes_reply_not_live(r, &err, NULL);
+	routes_row_delete(c, r, &maproutes_rows);
 }
 
 /* ---- the whole table -------------------------------------------------- */
@@ -319,7 +260,7 @@ void maproutes_config_put(struct routes_call *c, struct routes_reply *r)
 		return;
 	if (!mapjson_config_decode(root, &rows, &n, &bad, &err) ||
 	    (config_replace(c->req->ctl, rows, n, &c->cond, &bad, &err) < 0 &&
-	     !maproutes_stored(&err))) {
+	     !routes_stored(&err))) {
 		maproutes_reply_entry_error(r, bad, &err);
 		goto out;
 	}
@@ -331,7 +272,7 @@ void maproutes_config_put(struct routes_call *c, struct routes_reply *r)
 	r->status = 200;
 	routes_reply_etag(r, c->cond.version);
 	doc = mapjson_config_encode(c->cond.version, rows, n);
-	if (maproutes_stored(&err))
+	if (routes_stored(&err))
 		routes_reply_not_live(r, &err, doc);
 	else
 		r->body = doc;

@@ -247,6 +247,180 @@ const char *routes_query(const struct routes_call *c, const char *name)
 	return c->req->query(c->req->query_cls, name);
 }
 
+/* ---- lists ----------------------------------------------------------- */
+
+bool routes_page_parse(const struct routes_call *c, struct routes_page *p,
+		       struct routes_reply *r)
+{
+	const char *s;
+
+	memset(p, 0, sizeof(*p));
+	p->limit = ROUTES_LIST_DEFAULT;
+	s = routes_query(c, "limit");
+	if (s != NULL && (!routes_parse_uint(s, ROUTES_LIST_MAX, &p->limit) ||
+			  p->limit == 0)) {
+		routes_reply_error(r, 400, "invalid_query", "limit",
+				   "limit must be an integer in 1..%d",
+				   ROUTES_LIST_MAX);
+		return false;
+	}
+	s = routes_query(c, "offset");
+	if (s != NULL && !routes_parse_uint(s, UINT32_MAX, &p->offset)) {
+		routes_reply_error(r, 400, "invalid_query", "offset",
+				   "offset must be a non-negative integer");
+		return false;
+	}
+	p->items = json_array();
+	return true;
+}
+
+bool routes_page_take(struct routes_page *p)
+{
+	bool shown = p->total >= p->offset && p->total - p->offset < p->limit;
+
+	p->total++;
+	return shown && p->items != NULL;
+}
+
+void routes_page_append(struct routes_page *p, json_t *item)
+{
+	if (json_array_append_new(p->items, item) < 0) {
+		json_decref(p->items);
+		p->items = NULL;
+	}
+}
+
+void routes_page_reply(struct routes_reply *r, struct routes_page *p,
+		       uint64_t version, int rc, const struct mapping_error *err)
+{
+	if (rc < 0) {
+		json_decref(p->items);
+		p->items = NULL;
+		routes_reply_merror(r, err);
+		return;
+	}
+	r->status = 200;
+	routes_reply_etag(r, version);
+	r->body = json_pack("{s:o, s:I, s:I, s:I}", "items", p->items,
+			    "total", (json_int_t)p->total,
+			    "limit", (json_int_t)p->limit,
+			    "offset", (json_int_t)p->offset);
+	p->items = NULL;
+}
+
+/* ---- rows ------------------------------------------------------------- */
+
+bool routes_stored(const struct mapping_error *err)
+{
+	return err->status == 503;
+}
+
+static int64_t *routes_row_id(const struct routes_rows *res, void *row)
+{
+	return (int64_t *)(void *)((char *)row + res->id_at);
+}
+
+void routes_row_reply(const struct routes_call *c, struct routes_reply *r,
+		      const struct routes_rows *res, void *row, int64_t id,
+		      unsigned status, uint64_t version,
+		      const struct mapping_error *stored)
+{
+	struct mapping_error err = { 0 };
+	json_t *body = NULL;
+	uint64_t now = 0;
+
+	if (res->read(res, c->req->ctl, id, row, &body, &now, &err) < 0) {
+		json_decref(body);
+		routes_reply_merror(r, &err);
+		return;
+	}
+	r->status = status;
+	routes_reply_etag(r, version != 0 ? version : now);
+	if (stored != NULL)
+		routes_reply_not_live(r, stored, body);
+	else
+		r->body = body;
+}
+
+void routes_row_create(struct routes_call *c, struct routes_reply *r,
+		       const struct routes_rows *res, void *row)
+{
+	struct mapping_error err = { 0 };
+	json_t *root = routes_body_json(c, r);
+	int64_t id;
+
+	if (root == NULL)
+		return;
+	res->defaults(row);
+	if (!res->apply(root, row, false, &err) ||
+	    (res->write(res, c->req->ctl, row, true, &c->cond, &err) < 0 &&
+	     !routes_stored(&err))) {
+		routes_reply_merror(r, &err);
+		goto out;
+	}
+	id = *routes_row_id(res, row);
+	/* Set first: should reading the row back fail, the error drops it. */
+	snprintf(r->location, sizeof(r->location), "%s/%" PRId64, res->path, id);
+	routes_row_reply(c, r, res, row, id, 201, c->cond.version,
+			 routes_stored(&err) ? &err : NULL);
+out:
+	json_decref(root);
+}
+
+void routes_row_get(struct routes_call *c, struct routes_reply *r,
+		    const struct routes_rows *res, void *row)
+{
+	routes_row_reply(c, r, res, row, c->id, 200, 0, NULL);
+}
+
+/*
+ * Another write may come between a PATCH's read and its write; a client
+ * that must not lose it sends If-Match, which control checks at the
+ * moment of the write.
+ */
+void routes_row_write(struct routes_call *c, struct routes_reply *r,
+		      const struct routes_rows *res, void *row, bool partial)
+{
+	struct mapping_error err = { 0 };
+	json_t *root = routes_body_json(c, r);
+
+	if (root == NULL)
+		return;
+	res->defaults(row);
+	if (partial && res->read(res, c->req->ctl, c->id, row, NULL, NULL,
+				 &err) < 0) {
+		routes_reply_merror(r, &err);
+		goto out;
+	}
+	*routes_row_id(res, row) = c->id;
+	if (!res->apply(root, row, partial, &err) ||
+	    (res->write(res, c->req->ctl, row, false, &c->cond, &err) < 0 &&
+	     !routes_stored(&err))) {
+		routes_reply_merror(r, &err);
+		goto out;
+	}
+	routes_row_reply(c, r, res, row, c->id, 200, c->cond.version,
+			 routes_stored(&err) ? &err : NULL);
+out:
+	json_decref(root);
+}
+
+void routes_row_delete(struct routes_call *c, struct routes_reply *r,
+		       const struct routes_rows *res)
+{
+	struct mapping_error err = { 0 };
+
+	if (res->remove(res, c->req->ctl, c->id, &c->cond, &err) < 0 &&
+	    !routes_stored(&err)) {
+		routes_reply_merror(r, &err);
+		return;
+	}
+	r->status = 204;
+	routes_reply_etag(r, c->cond.version);
+	if (routes_stored(&err))
+		routes_reply_not_live(r, &err, NULL);
+}
+
 /* ---- small pure parsers ----------------------------------------------- */
 
 bool routes_parse_uint(const char *s, uint64_t max, uint64_t *out)

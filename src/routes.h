@@ -13,9 +13,14 @@
  * and replies are described here without any HTTP library, so this module
  * never sees libmicrohttpd: api.c fills a routes_request and turns a
  * routes_reply into HTTP.  The handlers live in maproutes.c (the table of
- * mappings) and sysroutes.c (health, status, metrics, the API document)
- * and reach the port-sharing table only through control.h and config.h.
- * A new resource is a set of handlers plus their rows in the table.
+ * mappings), grouproutes.c and fanroutes.c (application groups, UDP
+ * fan-out) and sysroutes.c (health, status, metrics, the API document)
+ * and reach the control plane only through control.h and config.h.  They
+ * share this module's list pages (routes_page_*), so every list obeys one
+ * rule for limit and offset, and its row handlers (routes_row_*), so every
+ * resource answers POST, GET, PUT, PATCH and DELETE alike: a new resource
+ * is a description of its rows (struct routes_rows) plus its rows in the
+ * table.
  */
 #ifndef PORTSHARE_ROUTES_H
 #define PORTSHARE_ROUTES_H
@@ -168,6 +173,110 @@ const char *routes_query(const struct routes_call *c, const char *name);
  * one rule.
  */
 bool routes_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/* ---- list pages, which every list of the API answers with ---- */
+
+/* A list's page when the query names none, and the most it may ask for. */
+#define ROUTES_LIST_DEFAULT 100
+#define ROUTES_LIST_MAX 1000
+
+/*
+ * A page of a list: which matches it shows (limit, offset), how many
+ * matched (total) and the items shown.  Every list of the API answers
+ * {"items", "total", "limit", "offset"} through these, so all obey one
+ * rule for limit and offset.
+ */
+struct routes_page {
+	uint64_t limit, offset, total;
+	json_t *items;  /* NULL once out of memory */
+};
+
+/*
+ * Reads the query's limit (1..ROUTES_LIST_MAX, ROUTES_LIST_DEFAULT when
+ * absent) and offset (0..UINT32_MAX) into p and starts its items.  Returns
+ * false with r filled with the 400 when either is malformed, and then p
+ * holds nothing to free.
+ */
+bool routes_page_parse(const struct routes_call *c, struct routes_page *p,
+		       struct routes_reply *r);
+
+/* Counts one more match; returns true when the page shows it. */
+bool routes_page_take(struct routes_page *p);
+
+/* Appends item (taken; NULL is out of memory, which drops the page). */
+void routes_page_append(struct routes_page *p, json_t *item);
+
+/*
+ * Answers the page with the table version it was read at, or, when rc is
+ * negative, the error err that cut the read short.  Takes p->items either
+ * way.
+ */
+void routes_page_reply(struct routes_reply *r, struct routes_page *p,
+		       uint64_t version, int rc, const struct mapping_error *err);
+
+/* ---- row handlers, which every resource with ids shares ---- */
+
+/*
+ * One resource of rows with ids (a mapping, a group, a contested port...)
+ * as the shared row handlers below see it.  A module describes each of
+ * its resources with one of these, as the first member of its own
+ * description when its callbacks need more, and the handlers pass it back
+ * to every callback.  row is always the handler's room for one row of the
+ * resource.  The callbacks return 0, or -1 with err set; a write that
+ * control stored but could not make live yet fails with 503, and the
+ * handlers still answer it as a write.
+ */
+struct routes_rows {
+	const char *path;     /* the collection, which a Location extends */
+	size_t id_at;         /* where the row's int64_t id is */
+	void (*defaults)(void *row);
+	bool (*apply)(json_t *obj, void *row, bool partial,
+		      struct mapping_error *err);
+	/*
+	 * Reads row id into row.  With out, also sets *out to its object
+	 * (NULL when out of memory); with version, sets *version to the
+	 * table version it read at.
+	 */
+	int (*read)(const struct routes_rows *res, struct control *ctl,
+		    int64_t id, void *row, json_t **out, uint64_t *version,
+		    struct mapping_error *err);
+	/* Creates (create) or updates row under cond; a creation sets its id. */
+	int (*write)(const struct routes_rows *res, struct control *ctl,
+		     void *row, bool create, struct control_cond *cond,
+		     struct mapping_error *err);
+	int (*remove)(const struct routes_rows *res, struct control *ctl,
+		      int64_t id, struct control_cond *cond,
+		      struct mapping_error *err);
+};
+
+/*
+ * The handlers of one row: POST to the collection, GET, PUT (partial
+ * false: from the defaults) or PATCH (partial true: from the stored row),
+ * and DELETE of {id}.  Each fills r with the answer, errors included.
+ */
+void routes_row_create(struct routes_call *c, struct routes_reply *r,
+		       const struct routes_rows *res, void *row);
+void routes_row_get(struct routes_call *c, struct routes_reply *r,
+		    const struct routes_rows *res, void *row);
+void routes_row_write(struct routes_call *c, struct routes_reply *r,
+		      const struct routes_rows *res, void *row, bool partial);
+void routes_row_delete(struct routes_call *c, struct routes_reply *r,
+		       const struct routes_rows *res);
+
+/*
+ * Answers with row id as the resource now shows it, for a handler that
+ * wrote it some other way.  After a write the ETag is the version that
+ * write made (version); a read passes 0 and takes the version it read at.
+ * A write that is stored but not live passes its 503 in stored, and the
+ * row goes with the error.
+ */
+void routes_row_reply(const struct routes_call *c, struct routes_reply *r,
+		      const struct routes_rows *res, void *row, int64_t id,
+		      unsigned status, uint64_t version,
+		      const struct mapping_error *stored);
+
+/* True for control's 503: the write happened, but is not live yet. */
+bool routes_stored(const struct mapping_error *err);
 
 /*
  * Parses an If-Match header value into cond.  NULL (no header) and "*"

@@ -3,10 +3,14 @@
  * sql/NNN_*.sql; the build embeds those files (sql/embed.sh) and store_open
  * applies the ones a database has not seen yet.  Statements are prepared per
  * call: writes are rare (API requests), and it keeps every function free of
- * cached state that could go stale.
+ * cached state that could go stale.  The mappings have their own code
+ * (ids kept on replace, a whole-table transaction, validation on load);
+ * the other modules' tables share the store_table code at the end, which
+ * is what keeps sqlite3.h in this one file.
  */
 #include "store.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -266,11 +271,6 @@ void store_close(struct store *st)
 int store_schema_version(struct store *st)
 {
 	return st->version;
-}
-
-struct sqlite3 *store_db(struct store *st)
-{
-	return st->db;
 }
 
 /*
@@ -559,4 +559,220 @@ int store_mapping_delete(struct store *st, int64_t id, char *errbuf,
 out:
 	sqlite3_finalize(stmt);
 	return ret;
+}
+
+/* ---- tables of other modules ---------------------------------------- */
+
+_Static_assert(STORE_ADDR_LEN >= INET6_ADDRSTRLEN, "STORE_ADDR_LEN too short");
+
+struct store_row {
+	sqlite3_stmt *stmt;
+	int rc;               /* the first binding's failure, SQLITE_OK before */
+};
+
+static void store_bound(struct store_row *r, int rc)
+{
+	if (r->rc == SQLITE_OK)
+		r->rc = rc;
+}
+
+void store_bind_int(struct store_row *r, int col, int64_t v)
+{
+	store_bound(r, sqlite3_bind_int64(r->stmt, col, v));
+}
+
+void store_bind_null(struct store_row *r, int col)
+{
+	store_bound(r, sqlite3_bind_null(r->stmt, col));
+}
+
+void store_bind_text(struct store_row *r, int col, const char *text, int len)
+{
+	store_bound(r, sqlite3_bind_text(r->stmt, col, text, len, SQLITE_TRANSIENT));
+}
+
+void store_bind_addr(struct store_row *r, int col, uint8_t family,
+		     const uint8_t addr[16])
+{
+	char text[STORE_ADDR_LEN];
+
+	if (family == 0) {
+		store_bind_null(r, col);
+		return;
+	}
+	store_addr_format(family, addr, text);
+	store_bind_text(r, col, text, -1);
+}
+
+int64_t store_col_int(const struct store_row *r, int col)
+{
+	return sqlite3_column_int64(r->stmt, col);
+}
+
+bool store_col_null(const struct store_row *r, int col)
+{
+	return sqlite3_column_type(r->stmt, col) == SQLITE_NULL;
+}
+
+const char *store_col_text(const struct store_row *r, int col)
+{
+	const unsigned char *t = sqlite3_column_text(r->stmt, col);
+
+	return t ? (const char *)t : "";
+}
+
+bool store_col_copy(const struct store_row *r, int col, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(r->stmt, col);
+	size_t len;
+
+	if (t == NULL)
+		return false;
+	len = strlen((const char *)t);
+	if (len >= size)
+		return false;
+	memcpy(dst, t, len + 1);
+	return true;
+}
+
+bool store_addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+void store_addr_format(uint8_t family, const uint8_t addr[16],
+		       char out[STORE_ADDR_LEN])
+{
+	if (inet_ntop(family, addr, out, STORE_ADDR_LEN) == NULL)
+		out[0] = '\0';
+}
+
+static int store_table_prepare(struct store *st, const struct store_table *t,
+			       const char *verb, const char *sql,
+			       sqlite3_stmt **stmt, char *errbuf, size_t errlen)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) == SQLITE_OK)
+		return 0;
+	store_set_err(errbuf, errlen, "%s: %s %s: %s", t->module, verb, t->what,
+		      sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int store_table_load(struct store *st, const struct store_table *t, void **rows,
+		     size_t *n, char *errbuf, size_t errlen)
+{
+	struct store_row r = { .rc = SQLITE_OK };
+	char *list = NULL;
+	size_t count = 0, cap = 0;
+	const char *bad;
+	int rc, ret = -1;
+
+	if (store_table_prepare(st, t, "list", t->select_sql, &r.stmt, errbuf,
+				errlen) < 0)
+		goto out;
+	while ((rc = sqlite3_step(r.stmt)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char *grown = realloc(list, ncap * t->size);
+
+			if (grown == NULL) {
+				store_set_err(errbuf, errlen, "%s: list %ss: out of memory",
+					      t->module, t->what);
+				goto out;
+			}
+			list = grown;
+			cap = ncap;
+		}
+		bad = t->read(&r, list + count * t->size);
+		if (bad != NULL) {
+			store_set_err(errbuf, errlen, "%s: %s %" PRId64 ": bad %s",
+				      t->module, t->what, store_col_int(&r, 0), bad);
+			goto out;
+		}
+		count++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_set_err(errbuf, errlen, "%s: list %ss: %s", t->module, t->what,
+			      sqlite3_errmsg(st->db));
+		goto out;
+	}
+	*rows = list;
+	*n = count;
+	list = NULL;
+	ret = 0;
+out:
+	free(list);
+	sqlite3_finalize(r.stmt);
+	return ret;
+}
+
+/*
+ * Runs one write of t: sql with row's columns bound (when row is not NULL)
+ * and id as ?id_param (when that is not 0).  Returns the rows changed, or
+ * -1 with errbuf filled.
+ */
+static int store_table_write(struct store *st, const struct store_table *t,
+			     const char *verb, const char *sql, const void *row,
+			     int id_param, int64_t id, char *errbuf, size_t errlen)
+{
+	struct store_row r = { .rc = SQLITE_OK };
+	int ret = -1;
+
+	if (store_table_prepare(st, t, verb, sql, &r.stmt, errbuf, errlen) < 0)
+		goto out;
+	if (row != NULL)
+		t->bind(&r, row);
+	if (id_param != 0)
+		store_bind_int(&r, id_param, id);
+	if (r.rc != SQLITE_OK || sqlite3_step(r.stmt) != SQLITE_DONE) {
+		if (id_param != 0)
+			store_set_err(errbuf, errlen, "%s: %s %s %" PRId64 ": %s",
+				      t->module, verb, t->what, id,
+				      sqlite3_errmsg(st->db));
+		else
+			store_set_err(errbuf, errlen, "%s: %s %s: %s", t->module,
+				      verb, t->what, sqlite3_errmsg(st->db));
+		goto out;
+	}
+	ret = sqlite3_changes(st->db);
+out:
+	sqlite3_finalize(r.stmt);
+	return ret;
+}
+
+int store_table_insert(struct store *st, const struct store_table *t,
+		       const void *row, int64_t *id, char *errbuf, size_t errlen)
+{
+	if (store_table_write(st, t, "insert", t->insert_sql, row, 0, 0, errbuf,
+			      errlen) < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_table_update(struct store *st, const struct store_table *t,
+		       const void *row, int64_t id, char *errbuf, size_t errlen)
+{
+	int changed = store_table_write(st, t, "update", t->update_sql, row,
+					t->ncols + 1, id, errbuf, errlen);
+
+	return changed < 0 ? -1 : changed == 0;
+}
+
+int store_table_delete(struct store *st, const struct store_table *t,
+		       int64_t id, char *errbuf, size_t errlen)
+{
+	int changed = store_table_write(st, t, "delete", t->delete_sql, NULL, 1,
+					id, errbuf, errlen);
+
+	return changed < 0 ? -1 : changed == 0;
 }

@@ -3,23 +3,36 @@
  * application (003, FIG. 5).  It registers with the registration port of
  * each target (ADD), receives the copies of the contested port's datagrams
  * and writes their payloads to stdout or forwards them to a local UDP port,
- * registers again after a SHUTDOWN notice, and deregisters (DROP) on
- * SIGINT, SIGTERM or after --count datagrams.
+ * registers again after a SHUTDOWN notice or when a registered target
+ * stops answering the ADD it resends every --refresh seconds, and
+ * deregisters (DROP) on SIGINT, SIGTERM or after --count datagrams.  The
+ * command line is parsed by subarg, without I/O; this file resolves and
+ * does the rest.
  *
  * DESIGN.  One thread and one poll loop.  There is one UDP socket per
  * address family the targets use; each sends the ADD and DROP requests
  * and receives the replies and the copies, since the daemon sends copies
- * to the port a request came from.  A target is either registered or due
- * an ADD at a deadline; the loop sends what is due, then waits in ppoll at
- * most until the next deadline.  SIGINT and SIGTERM are blocked except
- * inside ppoll, so a signal either interrupts that wait or is taken at the
- * next one, never lost between the check and the wait.
+ * to the port a request came from.  A target is either due an ADD at a
+ * deadline, or registered and due its keepalive ADD at one; the loop sends
+ * what is due, then waits in ppoll at most until the next deadline.
+ * SIGINT and SIGTERM are blocked except inside ppoll, so a signal either
+ * interrupts that wait or is taken at the next one, never lost between
+ * the check and the wait.
+ *
+ * The keepalive.  A daemon that dies without SHUTDOWN, or an admin who
+ * deletes the subscriber over REST, would otherwise leave us registered
+ * in our own eyes only.  So every --refresh seconds a registered target
+ * is sent its ADD again: "200 ERROR. Already Added" or "100 OK" (the
+ * daemon had forgotten us and has just registered us anew) confirms it.
+ * Until then it is probing: SUB_PROBE_TRIES ADDs spread over one --retry
+ * interval, since UDP may lose one; no answer by its end makes the target
+ * unregistered, and the ordinary ADD retries take over.  While probing, a
+ * datagram that reads as such a reply is taken as the answer, not a copy.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -33,23 +46,21 @@
 
 #include "fanframe.h"
 #include "regproto.h"
-#include "util.h"
+#include "subarg.h"
 
-/* The registration port of contested port p unless given: the seed's Table 1. */
-#define SUB_REG_OFFSET 13000
 /* How long SIGINT or SIGTERM waits for the DROP replies, all targets together. */
 #define SUB_DROP_WAIT_MS 1000
 /* Larger than any UDP payload, so no datagram is cut. */
 #define SUB_BUF_LEN 65536
 /* Datagrams taken from one socket per wake-up, so that due ADDs still go out. */
 #define SUB_BATCH 256
-/* A HOST/PORT name for messages: host, brackets, slash and port. */
-#define SUB_NAME_MAX (REGPROTO_HOST_MAX + 8)
+/* The keepalive ADDs sent, one --retry interval in all, before giving up. */
+#define SUB_PROBE_TRIES 3
 
 enum { SUB_V4, SUB_V6, SUB_FAMILIES };
 
 struct sub_target {
-	char name[SUB_NAME_MAX];         /* "HOST/CONTESTED_PORT", for messages */
+	char name[SUBARG_NAME_MAX];      /* "HOST/CONTESTED_PORT", for messages */
 	struct sockaddr_storage reg;     /* the registration port */
 	socklen_t reg_len;
 	int fam;                         /* SUB_V4 or SUB_V6 */
@@ -62,6 +73,9 @@ struct sub_target {
 	char primary[REGPROTO_HOST_MAX]; /* from 100 OK; "" after 200 Already Added */
 	uint16_t primary_port;
 	int64_t add_due_ms;
+	int64_t refresh_due_ms;          /* registered: the next keepalive ADD */
+	int64_t probe_until_ms;          /* 0, or when an unanswered keepalive gives up */
+	unsigned probe_tries;            /* keepalive ADDs sent since the last answer */
 	unsigned adds_unanswered;        /* ADDs sent since the last reply */
 	unsigned late_replies;           /* replies to those still to come... */
 	int64_t late_until_ms;           /* ...until then */
@@ -69,20 +83,12 @@ struct sub_target {
 	int told_errno;                  /* the send error last reported, or 0 */
 };
 
-struct sub_opts {
-	struct sockaddr_storage bind;
-	socklen_t bind_len;              /* 0: no --bind */
-	const char *address;
-	struct sockaddr_storage forward;
-	socklen_t forward_len;           /* 0: no --forward */
-	unsigned retry_ms;
-	unsigned long count;             /* 0: no limit */
-	bool hex;
-	bool framed;
-};
-
 struct sub {
-	struct sub_opts o;
+	struct subarg_opts o;
+	struct sockaddr_storage bind;    /* --bind, resolved */
+	socklen_t bind_len;              /* 0: no --bind */
+	struct sockaddr_storage forward; /* --forward, resolved */
+	socklen_t forward_len;           /* 0: no --forward */
 	struct sub_target *t;
 	size_t nt;
 	int fd[SUB_FAMILIES];            /* -1 when no target has that family */
@@ -112,70 +118,18 @@ static int sub_fam(int family)
 	return family == AF_INET6 ? SUB_V6 : SUB_V4;
 }
 
-/* A decimal number 1..max and nothing else; false otherwise. */
-static bool sub_number(const char *s, unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return errno == 0 && *end == '\0' && *v > 0 && *v <= max;
-}
-
-static bool sub_port(const char *s, uint16_t *port)
-{
-	unsigned long v;
-
-	if (!sub_number(s, 65535, &v))
-		return false;
-	*port = (uint16_t)v;
-	return true;
-}
-
-/*
- * Splits "HOST", "HOST:PORT", "[V6]" or "[V6]:PORT" into host (cap bytes)
- * and *port, which stays NULL without one.  An unbracketed host with more
- * than one colon is an IPv6 address without a port.  Returns false for an
- * empty host, an unclosed bracket, junk after it, or a host too long.
- */
-static bool sub_split(const char *s, char *host, size_t cap, const char **port)
-{
-	const char *end, *colon = strchr(s, ':');
-	size_t n;
-
-	*port = NULL;
-	if (s[0] == '[') {
-		end = strchr(s, ']');
-		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-			return false;
-		if (end[1] == ':')
-			*port = end + 2;
-		s++;
-	} else if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-		end = colon;
-		*port = colon + 1;
-	} else {
-		end = s + strlen(s);
-	}
-	n = (size_t)(end - s);
-	if (n == 0 || n >= cap)
-		return false;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	return true;
-}
-
 /* Resolves host and port for a UDP socket; flags as for getaddrinfo. */
-static bool sub_resolve(const char *host, const char *port, int flags,
+static bool sub_resolve(const char *host, uint16_t port, int flags,
 			struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = flags | AI_NUMERICSERV };
 	struct addrinfo *ai;
-	int rc = getaddrinfo(host, port, &hints, &ai);
+	char service[8];
+	int rc;
 
+	snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(host, service, &hints, &ai);
 	if (rc != 0) {
 		fprintf(stderr, "portshare-sub: %s: %s\n", host, gai_strerror(rc));
 		return false;
@@ -186,138 +140,34 @@ static bool sub_resolve(const char *host, const char *port, int flags,
 	return true;
 }
 
-static bool sub_opt_bind(struct sub_opts *o, const char *arg)
-{
-	char host[REGPROTO_HOST_MAX];
-	const char *port;
-	uint16_t p;
-
-	return sub_split(arg, host, sizeof(host), &port) && (port == NULL || sub_port(port, &p)) &&
-	       sub_resolve(host, port ? port : "0", AI_NUMERICHOST | AI_PASSIVE, &o->bind,
-			   &o->bind_len);
-}
-
-static bool sub_opt_address(struct sub_opts *o, const char *arg)
-{
-	o->address = arg;
-	return regproto_host_valid(arg);
-}
-
-static bool sub_opt_retry(struct sub_opts *o, const char *arg)
-{
-	char *end;
-	double s = strtod(arg, &end);
-
-	if (end == arg || *end != '\0' || !(s >= 0.05 && s <= 3600))
-		return false;
-	o->retry_ms = (unsigned)(s * 1000 + 0.5);
-	return true;
-}
-
-static bool sub_opt_hex(struct sub_opts *o, const char *arg)
-{
-	(void)arg;
-	o->hex = true;
-	return true;
-}
-
-static bool sub_opt_framed(struct sub_opts *o, const char *arg)
-{
-	(void)arg;
-	o->framed = true;
-	return true;
-}
-
-static bool sub_opt_forward(struct sub_opts *o, const char *arg)
-{
-	char host[REGPROTO_HOST_MAX];
-	const char *port;
-	uint16_t p;
-
-	return sub_split(arg, host, sizeof(host), &port) && port != NULL && sub_port(port, &p) &&
-	       sub_resolve(host, port, 0, &o->forward, &o->forward_len);
-}
-
-static bool sub_opt_count(struct sub_opts *o, const char *arg)
-{
-	return sub_number(arg, ULONG_MAX - 1, &o->count);
-}
-
-/* The option table drives getopt_long and the usage text alike. */
-static const struct {
-	const char *name;
-	int has_arg;
-	int short_name;
-	const char *arg;
-	const char *help;
-	bool (*set)(struct sub_opts *o, const char *arg);
-} sub_options[] = {
-	{ "bind", required_argument, 'b', "ADDR[:PORT]", "local address and port to receive on (default: any address, an ephemeral port)", sub_opt_bind },
-	{ "address", required_argument, 'a', "ADDR", "the address to name in ADD and DROP (default: the --bind address, else the local address toward each target)", sub_opt_address },
-	{ "retry", required_argument, 'r', "SECONDS", "send ADD this often until it is answered, 0.05-3600 (default 2)", sub_opt_retry },
-	{ "hex", no_argument, 'x', NULL, "print one line of hex per datagram instead of its bytes", sub_opt_hex },
-	{ "framed", no_argument, 'f', NULL, "copies carry the framed header (mode framed_udp): strip it; with --hex print ORIGIN_ADDR ORIGIN_PORT LEN HEX", sub_opt_framed },
-	{ "forward", required_argument, 'F', "HOST:PORT", "send each payload to this UDP port instead of stdout", sub_opt_forward },
-	{ "count", required_argument, 'c', "N", "deregister and exit after N datagrams", sub_opt_count },
-};
-
-#define SUB_NOPTS ARRAY_LEN(sub_options)
-
 static void sub_usage(FILE *f)
 {
-	fprintf(f, "usage: portshare-sub [options] TARGET...\n"
-		"  TARGET is HOST/CONTESTED_PORT or HOST:REGPORT/CONTESTED_PORT, an IPv6 HOST\n"
-		"  in brackets ([::1]:13162/162); REGPORT defaults to CONTESTED_PORT + %d.\n",
-		SUB_REG_OFFSET);
-	for (size_t i = 0; i < SUB_NOPTS; i++) {
-		char left[64];
+	static char text[4096];
 
-		snprintf(left, sizeof(left), "--%s%s%s", sub_options[i].name,
-			 sub_options[i].arg ? " " : "", sub_options[i].arg ? sub_options[i].arg : "");
-		fprintf(f, "  -%c, %-22s %s\n", sub_options[i].short_name, left,
-			sub_options[i].help);
-	}
-	fprintf(f, "  -h, --help\n");
+	if (subarg_usage(text, sizeof(text)) > 0)
+		fputs(text, f);
 }
 
 /*
- * Fills t from "HOST[:REGPORT]/CONTESTED_PORT", resolving HOST.  Returns
- * false, having said why, for a malformed or unresolvable target.
+ * Fills t from a TARGET, resolving its host.  Returns false, having said
+ * why, for a malformed or unresolvable target.
  */
 static bool sub_parse_target(const char *spec, struct sub_target *t)
 {
-	char text[SUB_NAME_MAX], host[REGPROTO_HOST_MAX], regport[8];
-	const char *slash = strrchr(spec, '/'), *port;
-	uint16_t reg;
+	struct subarg_target a;
+	const char *why;
 
-	if (slash == NULL || (size_t)(slash - spec) >= sizeof(text) ||
-	    !sub_port(slash + 1, &t->contested))
-		goto bad;
-	memcpy(text, spec, (size_t)(slash - spec));
-	text[slash - spec] = '\0';
-	if (!sub_split(text, host, sizeof(host), &port))
-		goto bad;
-	if (port != NULL && !sub_port(port, &reg))
-		goto bad;
-	if (port == NULL && t->contested > 65535 - SUB_REG_OFFSET) {
-		fprintf(stderr, "portshare-sub: %s: no default registration port above %u; "
-			"give HOST:REGPORT/%u\n", spec, 65535 - SUB_REG_OFFSET, t->contested);
+	if (!subarg_target(spec, &a, &why)) {
+		fprintf(stderr, "portshare-sub: invalid target '%s' (%s)\n", spec, why);
 		return false;
 	}
-	if (port == NULL)
-		reg = (uint16_t)(t->contested + SUB_REG_OFFSET);
-	snprintf(regport, sizeof(regport), "%u", reg);
-	if (!sub_resolve(host, regport, 0, &t->reg, &t->reg_len))
+	if (!sub_resolve(a.host, a.regport, 0, &t->reg, &t->reg_len))
 		return false;
 	t->fam = sub_fam(t->reg.ss_family);
-	snprintf(t->name, sizeof(t->name), strchr(host, ':') ? "[%s]/%u" : "%s/%u", host,
-		 t->contested);
+	t->contested = a.contested;
+	memcpy(t->name, a.name, sizeof(t->name));
 	t->told_reply = -1;
 	return true;
-bad:
-	fprintf(stderr, "portshare-sub: invalid target '%s' (expected HOST[:REGPORT]/PORT)\n",
-		spec);
-	return false;
 }
 
 static bool sub_same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -372,7 +222,7 @@ static struct sub_target *sub_find(struct sub *s, const struct sockaddr_storage 
  */
 static bool sub_self(struct sub *s, struct sub_target *t, char *out, size_t cap)
 {
-	struct sockaddr_storage local, any = { .ss_family = s->o.bind.ss_family };
+	struct sockaddr_storage local, any = { .ss_family = s->bind.ss_family };
 	socklen_t len = sizeof(local);
 	int fd, rc;
 
@@ -380,10 +230,10 @@ static bool sub_self(struct sub *s, struct sub_target *t, char *out, size_t cap)
 		snprintf(out, cap, "%s", s->o.address);
 		return true;
 	}
-	if (s->o.bind_len > 0 && sub_fam(s->o.bind.ss_family) == t->fam &&
-	    !sub_same_addr(&s->o.bind, &any)) {
-		local = s->o.bind;
-		len = s->o.bind_len;
+	if (s->bind_len > 0 && sub_fam(s->bind.ss_family) == t->fam &&
+	    !sub_same_addr(&s->bind, &any)) {
+		local = s->bind;
+		len = s->bind_len;
 	} else {
 		fd = socket(t->reg.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
@@ -435,34 +285,54 @@ static void sub_send(struct sub *s, struct sub_target *t, enum regproto_cmd cmd)
 }
 
 /*
- * A reply to an ADD: registered, or an error to report once.  When several
- * ADDs went out before this answer, the answers to the others may follow
- * (a daemon that was slow, not gone); for one retry interval that many
- * replies are taken as such, not as copies.
+ * A reply to an ADD, the first ones or a keepalive's.  100 OK or 200
+ * Already Added registers the target or confirms it; any other error is
+ * reported once, until it changes, and unregisters a registered target,
+ * since the daemon refuses to keep it.  When several ADDs went out before
+ * this answer, the answers to the others may follow (a daemon that was
+ * slow, not gone); for one retry interval that many replies are taken as
+ * such, not as copies.
  */
 static void sub_on_reply(struct sub *s, struct sub_target *t,
 			 const struct regproto_message *msg, int64_t now)
 {
+	bool refreshed = t->registered;
 	char text[REGPROTO_MAX];
 
+	/* "100 OK" alone answers a DROP: a late one, not ours to act on. */
+	if (msg->reply == REGPROTO_R_OK)
+		return;
 	if (t->adds_unanswered > 0) {
 		t->late_replies = t->adds_unanswered - 1;
 		t->late_until_ms = now + s->o.retry_ms;
 		t->adds_unanswered = 0;
 	}
+	t->probe_until_ms = 0;
+	t->probe_tries = 0;
 	if (msg->reply == REGPROTO_R_OK_ADD || msg->reply == REGPROTO_R_ALREADY) {
+		/* Already Added names no primary: a keepalive keeps the 100 OK's. */
+		if (!refreshed || msg->reply == REGPROTO_R_OK_ADD) {
+			snprintf(t->primary, sizeof(t->primary), "%s", msg->addr);
+			t->primary_port = msg->port;
+		}
 		t->registered = true;
-		snprintf(t->primary, sizeof(t->primary), "%s", msg->addr);
-		t->primary_port = msg->port;
+		t->refresh_due_ms = now + s->o.refresh_ms;
 		t->told_reply = -1;
 		t->told_errno = 0;
-		fprintf(stderr, "portshare-sub: %s with %s\n",
-			t->ever_registered ? "re-registered" : "registered", t->name);
+		if (!refreshed)
+			fprintf(stderr, "portshare-sub: %s with %s\n",
+				t->ever_registered ? "re-registered" : "registered", t->name);
+		else if (msg->reply == REGPROTO_R_OK_ADD)
+			fprintf(stderr, "portshare-sub: re-registered with %s (the primary had "
+				"dropped it)\n", t->name);
 		t->ever_registered = true;
 		return;
 	}
-	/* "100 OK" alone answers a DROP: a late one, not ours to act on. */
-	if (msg->reply == REGPROTO_R_OK || t->told_reply == (int)msg->reply)
+	if (refreshed) {
+		t->registered = false;
+		t->add_due_ms = now + s->o.retry_ms;
+	}
+	if (t->told_reply == (int)msg->reply)
 		return;
 	t->told_reply = (int)msg->reply;
 	regproto_format_reply(msg->reply, NULL, 0, text, sizeof(text));
@@ -487,21 +357,49 @@ static bool sub_on_shutdown(struct sub *s, struct sub_target *t,
 	fprintf(stderr, "portshare-sub: %s: SHUTDOWN %s %u: registering again\n", t->name,
 		msg->addr, msg->port);
 	t->registered = false;
+	t->probe_until_ms = 0;
+	t->probe_tries = 0;
 	t->add_due_ms = now + s->o.retry_ms;
 	return true;
 }
 
-/* Writes len bytes as lowercase hex, then a newline; out has 2 * len + 2. */
-static void sub_hex(const uint8_t *p, size_t len, char *out)
+/*
+ * Sends what is due for t: while it is unregistered, an ADD every retry
+ * interval; while it is registered, a keepalive ADD every refresh interval,
+ * resent until answered, SUB_PROBE_TRIES times over one retry interval.
+ * A keepalive unanswered that long unregisters t.  Returns when t next
+ * needs a look, INT64_MAX for never.
+ */
+static int64_t sub_tick(struct sub *s, struct sub_target *t, int64_t now)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		*out++ = digits[p[i] >> 4];
-		*out++ = digits[p[i] & 15];
+	if (t->registered && s->o.refresh_ms == 0)
+		return INT64_MAX;
+	if (t->registered && t->probe_until_ms != 0 && now >= t->probe_until_ms) {
+		fprintf(stderr, "portshare-sub: %s: no answer to the keepalive ADD in %u ms: "
+			"registering again\n", t->name, s->o.retry_ms);
+		t->registered = false;
+		t->probe_until_ms = 0;
+		t->probe_tries = 0;
+		t->add_due_ms = now;
 	}
-	*out++ = '\n';
-	*out = '\0';
+	if (!t->registered) {
+		if (t->add_due_ms <= now) {
+			sub_send(s, t, REGPROTO_ADD);
+			t->add_due_ms = now + s->o.retry_ms;
+		}
+		return t->add_due_ms;
+	}
+	if (t->refresh_due_ms <= now) {
+		if (t->probe_until_ms == 0)
+			t->probe_until_ms = now + s->o.retry_ms;
+		sub_send(s, t, REGPROTO_ADD);
+		t->probe_tries++;
+		t->refresh_due_ms = t->probe_until_ms;
+		if (t->probe_tries < SUB_PROBE_TRIES &&
+		    now + s->o.retry_ms / SUB_PROBE_TRIES < t->probe_until_ms)
+			t->refresh_due_ms = now + s->o.retry_ms / SUB_PROBE_TRIES;
+	}
+	return t->refresh_due_ms;
 }
 
 /*
@@ -512,11 +410,10 @@ static void sub_hex(const uint8_t *p, size_t len, char *out)
  */
 static int sub_deliver(struct sub *s, struct sub_target *t, const uint8_t *buf, size_t len)
 {
-	static char line[2 * SUB_BUF_LEN + 80];
+	static char line[SUBARG_HEXLINE_MAX(SUB_BUF_LEN)];
 	const uint8_t *payload = buf;
 	struct fanframe_hdr h = { 0 };
 	char origin[INET6_ADDRSTRLEN] = "";
-	size_t n = 0;
 
 	if (s->o.framed) {
 		if (!fanframe_decode(buf, len, &h) || h.len != len - FANFRAME_HDR_LEN) {
@@ -538,10 +435,7 @@ static int sub_deliver(struct sub *s, struct sub_target *t, const uint8_t *buf, 
 	if (!s->o.hex) {
 		fwrite(payload, 1, len, stdout);
 	} else {
-		if (s->o.framed)
-			n = (size_t)snprintf(line, sizeof(line), "%s %u %zu%s", origin, h.origin_port,
-					     len, len > 0 ? " " : "");
-		sub_hex(payload, len, line + n);
+		subarg_hexline(s->o.framed ? origin : NULL, h.origin_port, payload, len, line);
 		fputs(line, stdout);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -552,8 +446,9 @@ static int sub_deliver(struct sub *s, struct sub_target *t, const uint8_t *buf, 
 }
 
 /*
- * Handles one datagram.  From a target awaiting its ADD's reply, a reply
- * is a reply; from a registered one, a matching SHUTDOWN is a notice.
+ * Handles one datagram.  From a target awaiting its ADD's reply, the
+ * first ADD's or a keepalive's, a reply is a reply; from a registered
+ * one, a matching SHUTDOWN is a notice.
  * Anything else from a target is a copy, since copies come from the same
  * port as replies.  Once stopping, only the replies to DROP count (100 OK,
  * or 200 Not in List: gone already).  Returns -1 when the loop must stop
@@ -576,11 +471,13 @@ static int sub_datagram(struct sub *s, const uint8_t *buf, size_t len,
 			t->dropping = false;
 		return 0;
 	}
-	if (is_msg && !t->registered) {
-		if (!msg.shutdown)
-			sub_on_reply(s, t, &msg, now);
+	/* Unregistered, or a keepalive out: a reply is the answer awaited. */
+	if (is_msg && !msg.shutdown && (!t->registered || t->probe_until_ms != 0)) {
+		sub_on_reply(s, t, &msg, now);
 		return 0;
 	}
+	if (is_msg && msg.shutdown && !t->registered)
+		return 0;
 	if (is_msg && !msg.shutdown && t->late_replies > 0 && now < t->late_until_ms) {
 		t->late_replies--;
 		return 0;
@@ -663,12 +560,12 @@ static void sub_drop_all(struct sub *s)
 }
 
 /* Opens the socket of one family: bound as --bind says, IPv6 only for IPv6. */
-static int sub_socket(const struct sub_opts *o, int family)
+static int sub_socket(const struct sub *s, int family)
 {
 	struct sockaddr_storage a = { .ss_family = (sa_family_t)family };
 	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) :
 					    sizeof(struct sockaddr_in6);
-	uint16_t port = o->bind_len > 0 ? htons(sub_port_of(&o->bind)) : 0;
+	uint16_t port = s->bind_len > 0 ? htons(sub_port_of(&s->bind)) : 0;
 	int one = 1, fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -677,9 +574,9 @@ static int sub_socket(const struct sub_opts *o, int family)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto err;
 	/* --bind names one family's address; the other family keeps its port. */
-	if (o->bind_len > 0 && o->bind.ss_family == family) {
-		a = o->bind;
-		len = o->bind_len;
+	if (s->bind_len > 0 && s->bind.ss_family == family) {
+		a = s->bind;
+		len = s->bind_len;
 	} else if (family == AF_INET) {
 		((struct sockaddr_in *)&a)->sin_port = port;
 	} else {
@@ -696,37 +593,41 @@ err:
 	return -1;
 }
 
-static int sub_parse(int argc, char **argv, struct sub_opts *o)
+/*
+ * Reads the options into s, resolving --bind and --forward.  Returns 0,
+ * or -1 having said why.  --help prints the usage and exits.
+ */
+static int sub_parse(int argc, char **argv, struct sub *s)
 {
-	struct option longopts[SUB_NOPTS + 2] = { 0 };
-	char shortopts[3 * SUB_NOPTS + 2] = "h";
+	struct option longopts[SUBARG_NOPTS + 2] = { 0 };
+	char shortopts[2 * SUBARG_NOPTS + 2] = "h";
+	const struct subarg_option *opt;
+	const char *why;
 	size_t sp = 1;
 	int c;
 
-	for (size_t i = 0; i < SUB_NOPTS; i++) {
-		longopts[i] = (struct option){ sub_options[i].name, sub_options[i].has_arg,
-					       NULL, sub_options[i].short_name };
-		shortopts[sp++] = (char)sub_options[i].short_name;
-		if (sub_options[i].has_arg)
+	for (size_t i = 0; i < SUBARG_NOPTS; i++) {
+		opt = &subarg_options[i];
+		longopts[i] = (struct option){ opt->name, opt->arg ? required_argument : no_argument,
+					       NULL, opt->short_name };
+		shortopts[sp++] = (char)opt->short_name;
+		if (opt->arg)
 			shortopts[sp++] = ':';
 	}
-	longopts[SUB_NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[SUBARG_NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		size_t i;
-
 		if (c == 'h') {
 			sub_usage(stdout);
 			exit(0);
 		}
-		for (i = 0; i < SUB_NOPTS && sub_options[i].short_name != c; i++)
-			;
-		if (i == SUB_NOPTS) {
+		opt = subarg_option_find(c);
+		if (opt == NULL) {
 			sub_usage(stderr);
 			return -1;
 		}
-		if (!sub_options[i].set(o, optarg)) {
+		if (!opt->set(&s->o, optarg)) {
 			fprintf(stderr, "portshare-sub: invalid value for --%s: '%s' (expected %s)\n",
-				sub_options[i].name, optarg, sub_options[i].arg);
+				opt->name, optarg, opt->arg);
 			return -1;
 		}
 	}
@@ -734,10 +635,16 @@ static int sub_parse(int argc, char **argv, struct sub_opts *o)
 		sub_usage(stderr);
 		return -1;
 	}
-	if (o->hex && o->forward_len > 0) {
-		fprintf(stderr, "portshare-sub: --hex and --forward exclude each other\n");
+	if (!subarg_check(&s->o, &why)) {
+		fprintf(stderr, "portshare-sub: %s\n", why);
 		return -1;
 	}
+	if (s->o.has_bind && !sub_resolve(s->o.bind.host, s->o.bind.port,
+					  AI_NUMERICHOST | AI_PASSIVE, &s->bind, &s->bind_len))
+		return -1;
+	if (s->o.has_forward && !sub_resolve(s->o.forward.host, s->o.forward.port, 0,
+					     &s->forward, &s->forward_len))
+		return -1;
 	return 0;
 }
 
@@ -771,12 +678,12 @@ static int sub_targets(struct sub *s, int n, char **specs)
 
 int main(int argc, char **argv)
 {
-	struct sub s = { .o = { .retry_ms = 2000 }, .fd = { -1, -1 }, .fwd = -1 };
+	struct sub s = { .o = SUBARG_OPTS_INIT, .fd = { -1, -1 }, .fwd = -1 };
 	struct sigaction sa = { .sa_handler = sub_on_signal };
 	sigset_t block, waitmask;
 	int rc = 1;
 
-	if (sub_parse(argc, argv, &s.o) < 0)
+	if (sub_parse(argc, argv, &s) < 0)
 		return 2;
 	if (sub_targets(&s, argc - optind, argv + optind) < 0) {
 		rc = 2;
@@ -785,17 +692,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < s.nt; i++) {
 		int f = s.t[i].fam;
 
-		if (s.fd[f] < 0 && (s.fd[f] = sub_socket(&s.o, s.t[i].reg.ss_family)) < 0)
+		if (s.fd[f] < 0 && (s.fd[f] = sub_socket(&s, s.t[i].reg.ss_family)) < 0)
 			goto out;
 	}
-	if (s.o.bind_len > 0 && s.fd[sub_fam(s.o.bind.ss_family)] < 0) {
+	if (s.bind_len > 0 && s.fd[sub_fam(s.bind.ss_family)] < 0) {
 		fprintf(stderr, "portshare-sub: no target has the family of --bind\n");
 		goto out;
 	}
-	if (s.o.forward_len > 0) {
-		s.fwd = socket(s.o.forward.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (s.fwd < 0 ||
-		    connect(s.fwd, (struct sockaddr *)&s.o.forward, s.o.forward_len) < 0) {
+	if (s.forward_len > 0) {
+		s.fwd = socket(s.forward.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s.fwd < 0 || connect(s.fwd, (struct sockaddr *)&s.forward, s.forward_len) < 0) {
 			fprintf(stderr, "portshare-sub: --forward: %s\n", strerror(errno));
 			goto out;
 		}
@@ -814,21 +720,16 @@ int main(int argc, char **argv)
 
 	rc = 0;
 	while (!sub_stop) {
-		int64_t now = sub_now_ms(), wait = s.o.retry_ms;
+		int64_t now = sub_now_ms(), next = now + s.o.retry_ms;
 
+		/* Nothing due (no keepalive) still wakes once a retry interval. */
 		for (size_t i = 0; i < s.nt; i++) {
-			struct sub_target *t = &s.t[i];
+			int64_t due = sub_tick(&s, &s.t[i], now);
 
-			if (t->registered)
-				continue;
-			if (t->add_due_ms <= now) {
-				sub_send(&s, t, REGPROTO_ADD);
-				t->add_due_ms = now + s.o.retry_ms;
-			}
-			if (t->add_due_ms - now < wait)
-				wait = t->add_due_ms - now;
+			if (due < next)
+				next = due;
 		}
-		if (sub_poll(&s, (int)wait, &waitmask) < 0) {
+		if (sub_poll(&s, (int)(next > now ? next - now : 0), &waitmask) < 0) {
 			rc = 1;
 			break;
 		}

@@ -3,9 +3,12 @@
  * sysroutes.h).
  *
  * DESIGN
- * These run on libmicrohttpd's threads and only read: control_status_get
- * and control_mapping_list copy what they need under control's locks, and
- * everything after that works on the copies.  Health is one rule,
+ * These run on libmicrohttpd's threads and only read: control_status_get,
+ * control_mapping_list and the group and fan-out views (gctl and fctl
+ * lists, through control_groups_read and control_fanout_read) copy what
+ * they need under control's locks, and everything after that works on the
+ * copies.  The status document and the metrics name their fields in tables
+ * (metrics_field), so both show the same numbers.  Health is one rule,
  * sysroutes_healthy, shared by /healthz, /api/v1/status and /metrics so
  * that the three can never disagree.
  */
@@ -21,6 +24,8 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "fctl.h"
+#include "gctl.h"
 #include "mapjson.h"
 #include "metrics.h"
 #include "sysroutes.h"
@@ -74,25 +79,95 @@ void sysroutes_health(struct routes_call *c, struct routes_reply *r)
 	}
 }
 
-/* Every counter of struct control_queue_stats, under its JSON name. */
-static const struct {
+/* A number of a struct under its JSON name. */
+struct sysroutes_field {
 	const char *name;
-	size_t offset;
-} sysroutes_queue_counters[] = {
-	{ "packets", offsetof(struct control_queue_stats, packets) },
-	{ "rewritten", offsetof(struct control_queue_stats, rewritten) },
-	{ "passed", offsetof(struct control_queue_stats, passed) },
-	{ "truncated", offsetof(struct control_queue_stats, truncated) },
-	{ "batches", offsetof(struct control_queue_stats, batches) },
-	{ "nl_errors", offsetof(struct control_queue_stats, nl_errors) },
-	{ "enobufs", offsetof(struct control_queue_stats, enobufs) },
-	{ "kernel_dropped", offsetof(struct control_queue_stats, kernel_dropped) },
-	{ "user_dropped", offsetof(struct control_queue_stats, user_dropped) },
-	{ "refusals", offsetof(struct control_queue_stats, refusals) },
-	{ "flow_packets", offsetof(struct control_queue_stats, flow_packets) },
-	{ "no_route", offsetof(struct control_queue_stats, no_route) },
-	{ "held", offsetof(struct control_queue_stats, held) },
+	struct metrics_field f;
 };
+
+#define SYSROUTES_QUEUE(name, member) \
+	{ name, METRICS_FIELD(struct control_queue_stats, member) }
+
+/* Every counter of struct control_queue_stats. */
+static const struct sysroutes_field sysroutes_queue[] = {
+	SYSROUTES_QUEUE("packets", packets),
+	SYSROUTES_QUEUE("rewritten", rewritten),
+	SYSROUTES_QUEUE("passed", passed),
+	SYSROUTES_QUEUE("truncated", truncated),
+	SYSROUTES_QUEUE("batches", batches),
+	SYSROUTES_QUEUE("nl_errors", nl_errors),
+	SYSROUTES_QUEUE("enobufs", enobufs),
+	SYSROUTES_QUEUE("kernel_dropped", kernel_dropped),
+	SYSROUTES_QUEUE("user_dropped", user_dropped),
+	SYSROUTES_QUEUE("refusals", refusals),
+	SYSROUTES_QUEUE("flow_packets", flow_packets),
+	SYSROUTES_QUEUE("no_route", no_route),
+	SYSROUTES_QUEUE("held", held),
+};
+
+#define SYSROUTES_STATUS(name, member) \
+	{ name, METRICS_FIELD(struct control_status, member) }
+
+/* "groups": the application groups and the flow table (gctl_stats). */
+static const struct sysroutes_field sysroutes_groups[] = {
+	SYSROUTES_STATUS("groups", groups.groups),
+	SYSROUTES_STATUS("backends", groups.backends),
+	SYSROUTES_STATUS("rules", groups.rules),
+	SYSROUTES_STATUS("flows", groups.flows),
+	SYSROUTES_STATUS("flow_capacity", groups.flow_limit),
+	SYSROUTES_STATUS("flows_refused", groups.flows_refused),
+};
+
+/*
+ * "fanout": fctl's totals over the configured rows, then the copier's own
+ * counters, which no row owns (received counts unmatched ones too).
+ */
+static const struct sysroutes_field sysroutes_fanout[] = {
+	SYSROUTES_STATUS("contested_ports", fanout.ports),
+	SYSROUTES_STATUS("subscribers", fanout.subs),
+	SYSROUTES_STATUS("datagrams", fanout.datagrams),
+	SYSROUTES_STATUS("copies", fanout.copies),
+	SYSROUTES_STATUS("errors", fanout.errors),
+	SYSROUTES_STATUS("drops", fanout.drops),
+	SYSROUTES_STATUS("received", copier.datagrams),
+	SYSROUTES_STATUS("nflog_overruns", copier.overruns),
+	SYSROUTES_STATUS("malformed", copier.malformed),
+	SYSROUTES_STATUS("unmatched", copier.unmatched),
+};
+
+/* "fanout": {"registration": ...}: the registrar's counters. */
+static const struct sysroutes_field sysroutes_registration[] = {
+	SYSROUTES_STATUS("requests", registration.requests),
+	SYSROUTES_STATUS("added", registration.added),
+	SYSROUTES_STATUS("dropped", registration.dropped),
+	SYSROUTES_STATUS("refused_net", registration.refused_net),
+	SYSROUTES_STATUS("refused_foreign", registration.refused_foreign),
+	SYSROUTES_STATUS("refused_rate", registration.refused_rate),
+	SYSROUTES_STATUS("refused_cap", registration.refused_cap),
+	SYSROUTES_STATUS("malformed", registration.malformed),
+	SYSROUTES_STATUS("shutdowns", registration.shutdowns),
+};
+
+/*
+ * Adds fields[0..n-1] of the struct at base to o (a new object when o is
+ * NULL).  Returns o, or NULL (o released) when out of memory.
+ */
+static json_t *sysroutes_fields(json_t *o, const void *base,
+				const struct sysroutes_field *fields, size_t n)
+{
+	if (o == NULL)
+		o = json_object();
+	for (size_t i = 0; o != NULL && i < n; i++) {
+		uint64_t v = metrics_field_value(base, fields[i].f);
+
+		if (json_object_set_new(o, fields[i].name,
+					json_integer((json_int_t)v)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
 
 static json_t *sysroutes_queue_json(const struct control_queue_stats *q,
 				    int64_t now)
@@ -106,17 +181,28 @@ static json_t *sysroutes_queue_json(const struct control_queue_stats *q,
 						   ? now - q->last_progress : -1),
 			      "packets_per_second", q->packets_per_second);
 
-	for (size_t i = 0; o != NULL && i < ARRAY_LEN(sysroutes_queue_counters);
-	     i++) {
-		uint64_t v;
+	if (o == NULL)
+		return NULL;
+	return sysroutes_fields(o, q, sysroutes_queue, ARRAY_LEN(sysroutes_queue));
+}
 
-		memcpy(&v, (const char *)q + sysroutes_queue_counters[i].offset,
-		       sizeof(v));
-		if (json_object_set_new(o, sysroutes_queue_counters[i].name,
-					json_integer((json_int_t)v)) < 0) {
-			json_decref(o);
-			o = NULL;
-		}
+/* The "fanout" object, its registrar's counters nested.  NULL when out of memory. */
+static json_t *sysroutes_fanout_json(const struct control_status *st)
+{
+	json_t *reg = sysroutes_fields(NULL, st, sysroutes_registration,
+				       ARRAY_LEN(sysroutes_registration));
+	json_t *o = sysroutes_fields(NULL, st, sysroutes_fanout,
+				     ARRAY_LEN(sysroutes_fanout));
+
+	if (o == NULL || reg == NULL) {
+		json_decref(o);
+		json_decref(reg);
+		return NULL;
+	}
+	/* json_object_set_new releases reg even when it fails. */
+	if (json_object_set_new(o, "registration", reg) < 0) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }
@@ -141,7 +227,7 @@ void sysroutes_status(struct routes_call *c, struct routes_reply *r)
 	}
 	r->status = 200;
 	routes_reply_etag(r, st.version);
-	r->body = json_pack("{s:s, s:I, s:i, s:I, s:I, s:b, s:s?, s:o}",
+	r->body = json_pack("{s:s, s:I, s:i, s:I, s:I, s:b, s:s?, s:o, s:o, s:o}",
 			    "version", PORTSHARE_VERSION,
 			    "uptime_seconds",
 			    (json_int_t)(now > st.started ? now - st.started : 0),
@@ -150,12 +236,53 @@ void sysroutes_status(struct routes_call *c, struct routes_reply *r)
 			    "mappings", (json_int_t)st.mappings,
 			    "healthy", (int)healthy,
 			    "reason", healthy ? NULL : reason,
-			    "queues", queues);
+			    "queues", queues,
+			    "groups", sysroutes_fields(NULL, &st, sysroutes_groups,
+						       ARRAY_LEN(sysroutes_groups)),
+			    "fanout", sysroutes_fanout_json(&st));
+}
+
+/*
+ * What one scrape reads of the groups and of fan-out: views copied under
+ * the control lock, rendered after it is released, then freed.
+ */
+struct sysroutes_scrape {
+	struct gctl_group_view *groups;
+	size_t ngroups;
+	struct gctl_backend_view *backends;
+	size_t nbackends;
+	struct fctl_port_view *ports;
+	size_t nports;
+	struct fctl_sub_view *subs;
+	size_t nsubs;
+};
+
+/* control_groups_fn: every group and every backend. */
+static int sysroutes_read_groups(struct gctl *g, void *arg,
+				 struct mapping_error *err)
+{
+	struct sysroutes_scrape *sc = arg;
+
+	if (gctl_group_list(g, &sc->groups, &sc->ngroups, err) < 0)
+		return -1;
+	return gctl_backend_list(g, 0, &sc->backends, &sc->nbackends, err);
+}
+
+/* control_fanout_fn: every contested port and every subscriber. */
+static int sysroutes_read_fanout(struct fctl *f, void *arg,
+				 struct mapping_error *err)
+{
+	struct sysroutes_scrape *sc = arg;
+
+	if (fctl_port_list(f, &sc->ports, &sc->nports, err) < 0)
+		return -1;
+	return fctl_sub_list(f, 0, &sc->subs, &sc->nsubs, err);
 }
 
 void sysroutes_metrics(struct routes_call *c, struct routes_reply *r)
 {
 	struct control_mapping *rows = NULL;
+	struct sysroutes_scrape sc = { 0 };
 	struct mapping_error err = { 0 };
 	struct control_status st;
 	char reason[128];
@@ -163,18 +290,35 @@ void sysroutes_metrics(struct routes_call *c, struct routes_reply *r)
 	struct metrics_input in = { .version = PORTSHARE_VERSION, .status = &st };
 
 	control_status_get(c->req->ctl, &st);
-	if (control_mapping_list(c->req->ctl, &rows, &n, NULL, &err) < 0) {
+	if (control_mapping_list(c->req->ctl, &rows, &n, NULL, &err) < 0 ||
+	    control_groups_read(c->req->ctl, sysroutes_read_groups, &sc, NULL,
+				&err) < 0 ||
+	    control_fanout_read(c->req->ctl, sysroutes_read_fanout, &sc, NULL,
+				&err) < 0) {
 		routes_reply_merror(r, &err);
-		return;
+		goto out;
 	}
 	in.healthy = sysroutes_healthy(&st, (int64_t)time(NULL), reason,
 				       sizeof(reason));
 	in.rows = rows;
 	in.nrows = n;
+	in.groups = sc.groups;
+	in.ngroups = sc.ngroups;
+	in.backends = sc.backends;
+	in.nbackends = sc.nbackends;
+	in.ports = sc.ports;
+	in.nports = sc.nports;
+	in.subs = sc.subs;
+	in.nsubs = sc.nsubs;
 	r->status = 200;
 	r->text = metrics_render(&in);
 	r->content_type = METRICS_CONTENT_TYPE;
+out:
 	free(rows);
+	free(sc.groups);
+	free(sc.backends);
+	free(sc.ports);
+	free(sc.subs);
 }
 
 /*

@@ -25,12 +25,10 @@
 #include "log.h"
 #include "sets.h"
 #include "store.h"
+#define TESTDB_NAME "fctl"
+#include "testdb.h"
 
 extern const char *const store_migrations[];
-
-static char dir[64];
-static char db_path[128];
-static char errbuf[512];
 
 /* What the fake sets_sync_fanout was last given, and whether it fails. */
 static struct {
@@ -88,24 +86,6 @@ static void on_gone(const struct fctl_port *p, const struct fctl_sub *subs, size
 	urcu_memb_read_unlock();
 }
 
-static void make_dir(void)
-{
-	strcpy(dir, "/tmp/portshare-test-fctl-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(db_path, sizeof(db_path), "%s/portshare.db", dir);
-}
-
-static void remove_db(void)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	char path[160];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
-		unlink(path);
-	}
-}
-
 static void setup(void)
 {
 	remove_db();
@@ -119,20 +99,6 @@ static void setup(void)
 static void teardown(void)
 {
 	urcu_memb_unregister_thread();
-}
-
-static void remove_dir(void)
-{
-	remove_db();
-	rmdir(dir);
-}
-
-static struct store *open_store(void)
-{
-	struct store *st = store_open(db_path, errbuf, sizeof(errbuf));
-
-	ck_assert_msg(st != NULL, "store_open: %s", errbuf);
-	return st;
 }
 
 static struct fctl *open_fctl(struct store *st, struct sets *sets)

@@ -17,50 +17,16 @@
 
 #include "fstore.h"
 #include "store.h"
+#define TESTDB_NAME "fstore"
+#include "testdb.h"
 
 extern const char *const store_migrations[];
 extern const unsigned store_migrations_count;
-
-static char dir[64];
-static char db_path[128];
-static char errbuf[512];
-
-static void make_dir(void)
-{
-	strcpy(dir, "/tmp/portshare-test-fstore-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(db_path, sizeof(db_path), "%s/portshare.db", dir);
-}
-
-static void remove_db(void)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	char path[160];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
-		unlink(path);
-	}
-}
 
 static void setup(void)
 {
 	remove_db();
 	errbuf[0] = '\0';
-}
-
-static void remove_dir(void)
-{
-	remove_db();
-	rmdir(dir);
-}
-
-static struct store *open_ok(void)
-{
-	struct store *st = store_open(db_path, errbuf, sizeof(errbuf));
-
-	ck_assert_msg(st != NULL, "store_open: %s", errbuf);
-	return st;
 }
 
 /* A contested port; addr NULL for every local address. */
@@ -130,7 +96,7 @@ static void load_ok(struct store *st, struct fstore_all *all)
 
 START_TEST(round_trip)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct fctl_port p1 = cport(162, NULL), p2 = cport(514, "2001:db8::7");
 	struct fctl_sub s1, s2, s3, s4;
 	struct fstore_all all;
@@ -189,7 +155,7 @@ END_TEST
 
 START_TEST(delete_cascades)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct fctl_port p1 = cport(162, NULL), p2 = cport(161, "10.0.0.1");
 	struct fctl_sub s1, s2, s3;
 	struct fstore_all all;
@@ -229,7 +195,7 @@ END_TEST
 
 START_TEST(unknown_ids)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct fctl_port p = cport(162, NULL);
 	struct fctl_sub s;
 
@@ -252,7 +218,7 @@ END_TEST
 
 START_TEST(schema_backstops)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct fctl_port p = cport(162, "10.0.0.1"), q;
 	struct fctl_sub s, t;
 
@@ -317,7 +283,7 @@ static void side_exec(const char *sql)
 
 START_TEST(bad_row_reported)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct fctl_port p = cport(162, NULL);
 	struct fctl_sub s;
 	struct fstore_all all;
@@ -345,7 +311,7 @@ END_TEST
 
 START_TEST(reopen_keeps_rows)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct fctl_port p = cport(162, "10.9.8.7");
 	struct fctl_sub s;
 	struct fstore_all all;
@@ -358,7 +324,7 @@ START_TEST(reopen_keeps_rows)
 	store_close(st);
 
 	/* A second open applies no migration again (it would fail: the tables exist). */
-	st = open_ok();
+	st = open_store();
 	ck_assert_int_eq(store_schema_version(st), (int)store_migrations_count);
 	load_ok(st, &all);
 	ck_assert_uint_eq(all.nports, 1);
@@ -408,7 +374,7 @@ START_TEST(migrates_from_version_2)
 				      NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
-	st = open_ok();
+	st = open_store();
 	ck_assert_int_eq(store_schema_version(st), (int)store_migrations_count);
 	ck_assert_int_eq(side_count("mappings"), 1);
 	ck_assert_int_eq(side_count("groups"), 1);

@@ -24,11 +24,9 @@
 #include "log.h"
 #include "sets.h"
 #include "store.h"
+#define TESTDB_NAME "gctl"
+#include "testdb.h"
 #include "table.h"
-
-static char dir[64];
-static char db_path[128];
-static char errbuf[512];
 
 /* What the fake sets_sync_ports was last given, and whether it fails. */
 static struct {
@@ -59,24 +57,6 @@ int sets_sync_ports(struct sets *s, const uint16_t *vports, size_t nv,
 /* Never dereferenced: gctl only hands it to sets_sync_ports. */
 #define FAKE_SETS ((struct sets *)&fake)
 
-static void make_dir(void)
-{
-	strcpy(dir, "/tmp/portshare-test-gctl-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(db_path, sizeof(db_path), "%s/portshare.db", dir);
-}
-
-static void remove_db(void)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	char path[160];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
-		unlink(path);
-	}
-}
-
 static void setup(void)
 {
 	remove_db();
@@ -89,20 +69,6 @@ static void setup(void)
 static void teardown(void)
 {
 	table_reader_unregister();
-}
-
-static void remove_dir(void)
-{
-	remove_db();
-	rmdir(dir);
-}
-
-static struct store *open_store(void)
-{
-	struct store *st = store_open(db_path, errbuf, sizeof(errbuf));
-
-	ck_assert_msg(st != NULL, "store_open: %s", errbuf);
-	return st;
 }
 
 static struct gctl *open_gctl(struct store *st, struct sets *sets, struct flow_table *flows)
@@ -583,8 +549,8 @@ START_TEST(flow_list_filters_and_pages)
 {
 	struct world w;
 	struct gctl *g;
-	struct gctl_flow_filter f;
-	struct gctl_flow_view *rows;
+	struct gflows_filter f;
+	struct gflows_view *rows;
 	size_t n, total;
 
 	world_open(&w);

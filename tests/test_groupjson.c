@@ -852,9 +852,9 @@ START_TEST(encode_rule)
 }
 END_TEST
 
-static struct gctl_flow_view flow_view(void)
+static struct gflows_view flow_view(void)
 {
-	struct gctl_flow_view f;
+	struct gflows_view f;
 
 	memset(&f, 0, sizeof(f));
 	f.e.dist = 1;
@@ -876,7 +876,7 @@ static struct gctl_flow_view flow_view(void)
 
 START_TEST(encode_flow)
 {
-	struct gctl_flow_view f = flow_view();
+	struct gflows_view f = flow_view();
 
 	check_dump(groupjson_flow_encode(&f, 1012),
 		   "{\"proto\":\"tcp\",\"client\":\"10.1.0.5\",\"client_port\":40000,"

@@ -26,6 +26,7 @@
 #include "fctl.h"
 #include "gctl.h"
 #include "routes.h"
+#include "testapi.h"
 #include "util.h"
 
 #define NO_CONTROL(fn) \
@@ -89,9 +90,9 @@ static struct {
 	struct gctl_backend_view backends[FAKE_MAX];
 	struct gctl_rule_view rules[FAKE_MAX];
 	size_t ngroups, nbackends, nrules;
-	struct gctl_flow_view flows[FAKE_MAX];
+	struct gflows_view flows[FAKE_MAX];
 	size_t nflows;
-	struct gctl_flow_filter filter;  /* the last one gctl_flow_list got */
+	struct gflows_filter filter;  /* the last one gctl_flow_list got */
 	bool fail_503;                   /* the next write is stored, not live */
 } fake;
 
@@ -387,8 +388,8 @@ int gctl_rule_delete(struct gctl *g, int64_t id, struct mapping_error *err)
 	return 0;
 }
 
-int gctl_flow_list(struct gctl *g, const struct gctl_flow_filter *f,
-		   struct gctl_flow_view **rows, size_t *n, size_t *total,
+int gctl_flow_list(struct gctl *g, const struct gflows_filter *f,
+		   struct gflows_view **rows, size_t *n, size_t *total,
 		   struct mapping_error *err)
 {
 	(void)g;
@@ -414,91 +415,7 @@ int gctl_flow_flush(struct gctl *g, size_t *flushed, struct mapping_error *err)
 	return 0;
 }
 
-/* ---- requests --------------------------------------------------------- */
-
-#define TOKEN "0123456789abcdef0123456789abcdef"
-
-/* The query string of the request being run: "a=1&b=2", no escapes. */
-static const char *query_string;
-
-/*
- * Like libmicrohttpd's, a value stays valid for the whole request: each
- * call takes its own buffer, since a handler reads several parameters.
- */
-static const char *test_query(void *cls, const char *name)
-{
-	static char values[8][128];
-	static unsigned next;
-	char *value = values[next++ % ARRAY_LEN(values)];
-	size_t len = strlen(name);
-	const char *p = query_string;
-
-	(void)cls;
-	while (p != NULL && *p != '\0') {
-		const char *end = strchr(p, '&');
-		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-
-		if (n > len && strncmp(p, name, len) == 0 && p[len] == '=') {
-			snprintf(value, sizeof(values[0]), "%.*s", (int)(n - len - 1),
-				 p + len + 1);
-			return value;
-		}
-		p = end != NULL ? end + 1 : NULL;
-	}
-	return NULL;
-}
-
-/* Runs one request as api.c does and returns its reply (body owned). */
-static struct routes_reply run(const char *method, const char *target,
-			       const char *body, const char *if_match)
-{
-	struct routes_request req = {
-		.query = test_query,
-		.token = TOKEN,
-		.authorization = "Bearer " TOKEN,
-		.content_type = "application/json",
-		.body = body,
-		.body_len = body != NULL ? strlen(body) : 0,
-		.if_match = if_match,
-	};
-	char path[256];
-	const char *q = strchr(target, '?');
-	struct routes_reply r;
-	struct routes_match m;
-
-	snprintf(path, sizeof(path), "%.*s",
-		 (int)(q != NULL ? (size_t)(q - target) : strlen(target)), target);
-	query_string = q != NULL ? q + 1 : NULL;
-	memset(&r, 0, sizeof(r));
-	ck_assert_msg(routes_find(method, path, &m), "%s %s: no route", method, path);
-	routes_run(&m, &req, &r);
-	return r;
-}
-
-static const char *str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static json_int_t num(json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-/* Checks an error reply: status, code and field, and drops its body. */
-static void check_error(struct routes_reply *r, unsigned status, const char *code,
-			const char *field)
-{
-	json_t *e = json_object_get(r->body, "error");
-
-	ck_assert_msg(r->status == status, "status %u, want %u", r->status, status);
-	ck_assert_str_eq(str(e, "code"), code);
-	if (field == NULL)
-		ck_assert(json_is_null(json_object_get(e, "field")));
-	else
-		ck_assert_str_eq(str(e, "field"), field);
-	json_decref(r->body);
-}
+/* ---- requests (run, check_error: testapi.h) ---------------------------- */
 
 /* Creates a group by name on port; returns its id. */
 static int64_t add_group(const char *name, int port)
@@ -864,7 +781,7 @@ START_TEST(flow_list)
 	add_group("web", 9000);
 	add_group("db", 5432);
 	for (size_t i = 0; i < 3; i++) {
-		struct gctl_flow_view *f = &fake.flows[fake.nflows++];
+		struct gflows_view *f = &fake.flows[fake.nflows++];
 
 		memset(f, 0, sizeof(*f));
 		f->e.state = 2;

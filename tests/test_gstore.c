@@ -16,50 +16,16 @@
 
 #include "gstore.h"
 #include "store.h"
+#define TESTDB_NAME "gstore"
+#include "testdb.h"
 
 extern const char *const store_migrations[];
 extern const unsigned store_migrations_count;
-
-static char dir[64];
-static char db_path[128];
-static char errbuf[512];
-
-static void make_dir(void)
-{
-	strcpy(dir, "/tmp/portshare-test-gstore-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(db_path, sizeof(db_path), "%s/portshare.db", dir);
-}
-
-static void remove_db(void)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	char path[160];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
-		unlink(path);
-	}
-}
 
 static void setup(void)
 {
 	remove_db();
 	errbuf[0] = '\0';
-}
-
-static void remove_dir(void)
-{
-	remove_db();
-	rmdir(dir);
-}
-
-static struct store *open_ok(void)
-{
-	struct store *st = store_open(db_path, errbuf, sizeof(errbuf));
-
-	ck_assert_msg(st != NULL, "store_open: %s", errbuf);
-	return st;
 }
 
 static struct groups_group group(const char *name, const char *addr, uint16_t port)
@@ -153,7 +119,7 @@ static void load_ok(struct store *st, struct gstore_all *all)
 
 START_TEST(round_trip)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct groups_group g1 = group("web", NULL, 80), g2 = group("v6", "2001:db8::7", 443);
 	struct groups_backend b1, b2;
 	struct groups_rule r1, r2;
@@ -219,7 +185,7 @@ END_TEST
 
 START_TEST(delete_cascades)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct groups_group g1 = group("a", NULL, 80), g2 = group("b", "10.0.0.1", 80);
 	struct groups_backend b1, b2, b3;
 	struct groups_rule r1, r2;
@@ -268,7 +234,7 @@ END_TEST
 
 START_TEST(unknown_ids)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct groups_group g = group("a", NULL, 80);
 	struct groups_backend b;
 	struct groups_rule r;
@@ -298,7 +264,7 @@ END_TEST
 
 START_TEST(schema_backstops)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct groups_group g = group("a", NULL, 80), dup = group("a", NULL, 81);
 	struct groups_backend b, b2;
 
@@ -333,7 +299,7 @@ static void side_exec(const char *sql)
 
 START_TEST(bad_row_reported)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct groups_group g = group("a", NULL, 80);
 	struct gstore_all all;
 
@@ -353,7 +319,7 @@ END_TEST
 
 START_TEST(reopen_keeps_rows)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct groups_group g = group("a", "10.9.8.7", 80);
 	struct groups_backend b;
 	struct gstore_all all;
@@ -365,7 +331,7 @@ START_TEST(reopen_keeps_rows)
 	store_close(st);
 
 	/* A second open applies no migration again (it would fail: the tables exist). */
-	st = open_ok();
+	st = open_store();
 	ck_assert_int_eq(store_schema_version(st), (int)store_migrations_count);
 	load_ok(st, &all);
 	ck_assert_uint_eq(all.ngroups, 1);
@@ -393,7 +359,7 @@ START_TEST(migrates_from_version_1)
 				      "('tcp', '10.0.0.1', 80, 8080)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
-	st = open_ok();
+	st = open_store();
 	ck_assert_int_eq(store_schema_version(st), (int)store_migrations_count);
 	ck_assert_int_eq(store_mapping_list(st, &rows, &n, errbuf, sizeof(errbuf)), 0);
 	ck_assert_uint_eq(n, 1);

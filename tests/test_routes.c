@@ -13,6 +13,7 @@
  * control_version, which answers TEST_VERSION.
  */
 #include <check.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +166,8 @@ NO_GCTL(gctl_rule_create, struct gctl *g, struct groups_rule *r,
 NO_GCTL(gctl_rule_update, struct gctl *g, const struct groups_rule *r,
 	struct mapping_error *err)
 NO_GCTL(gctl_rule_delete, struct gctl *g, int64_t id, struct mapping_error *err)
-NO_GCTL(gctl_flow_list, struct gctl *g, const struct gctl_flow_filter *f,
-	struct gctl_flow_view **rows, size_t *n, size_t *total,
+NO_GCTL(gctl_flow_list, struct gctl *g, const struct gflows_filter *f,
+	struct gflows_view **rows, size_t *n, size_t *total,
 	struct mapping_error *err)
 NO_GCTL(gctl_flow_flush, struct gctl *g, size_t *flushed, struct mapping_error *err)
 /*
@@ -1046,6 +1047,347 @@ START_TEST(reply_not_live)
 }
 END_TEST
 
+/* ---- lists and rows, the helpers every resource shares ---------------- */
+
+/* The query string of the page tests: "limit" and "offset" only. */
+static const char *page_limit, *page_offset;
+
+static const char *page_query(void *cls, const char *name)
+{
+	(void)cls;
+	return strcmp(name, "limit") == 0	 ? page_limit
+	       : strcmp(name, "offset") == 0 ? page_offset
+					     : NULL;
+}
+
+static const struct {
+	const char *limit, *offset;
+	const char *field;   /* the 400's field, NULL when the page parses */
+	uint64_t want_limit, want_offset;
+} page_cases[] = {
+	{ NULL, NULL, NULL, ROUTES_LIST_DEFAULT, 0 },
+	{ "1", "0", NULL, 1, 0 },
+	{ "1000", "4294967295", NULL, ROUTES_LIST_MAX, UINT32_MAX },
+	{ "0", NULL, "limit", 0, 0 },
+	{ "1001", NULL, "limit", 0, 0 },
+	{ "-1", NULL, "limit", 0, 0 },
+	{ "ten", "0", "limit", 0, 0 },
+	{ NULL, "4294967296", "offset", 0, 0 },
+	{ NULL, "-1", "offset", 0, 0 },
+	{ NULL, "", "offset", 0, 0 },
+	/* limit is read first, so its error is the one answered. */
+	{ "0", "x", "limit", 0, 0 },
+};
+
+START_TEST(page_parse)
+{
+	const struct routes_request req = { .query = page_query };
+	struct routes_call c = { .req = &req };
+	struct routes_reply r;
+	struct routes_page p;
+	bool ok;
+
+	memset(&r, 0, sizeof(r));
+	page_limit = page_cases[_i].limit;
+	page_offset = page_cases[_i].offset;
+	ok = routes_page_parse(&c, &p, &r);
+	if (page_cases[_i].field == NULL) {
+		ck_assert(ok);
+		ck_assert_uint_eq(p.limit, page_cases[_i].want_limit);
+		ck_assert_uint_eq(p.offset, page_cases[_i].want_offset);
+		ck_assert_uint_eq(p.total, 0);
+		ck_assert_ptr_nonnull(p.items);
+		ck_assert_ptr_null(r.body);
+		json_decref(p.items);
+		return;
+	}
+	ck_assert(!ok);
+	ck_assert_uint_eq(r.status, 400);
+	ck_assert_str_eq(error_str(&r, "code"), "invalid_query");
+	ck_assert_str_eq(error_str(&r, "field"), page_cases[_i].field);
+	json_decref(r.body);
+}
+END_TEST
+
+/* A page shows limit matches from offset on, and counts every match. */
+START_TEST(page_take_and_reply)
+{
+	struct mapping_error err = { 500, "internal", "", "the read failed" };
+	struct routes_page p = { .limit = 2, .offset = 1, .items = json_array() };
+	struct routes_reply r;
+	json_t *items;
+
+	for (int i = 0; i < 5; i++) {
+		if (routes_page_take(&p))
+			routes_page_append(&p, json_integer(i));
+	}
+	memset(&r, 0, sizeof(r));
+	routes_page_reply(&r, &p, 42, 0, &err);
+	ck_assert_ptr_null(p.items);
+	ck_assert_uint_eq(r.status, 200);
+	ck_assert_str_eq(r.etag, "\"42\"");
+	items = json_object_get(r.body, "items");
+	ck_assert_uint_eq(json_array_size(items), 2);
+	ck_assert_int_eq(json_integer_value(json_array_get(items, 0)), 1);
+	ck_assert_int_eq(json_integer_value(json_array_get(items, 1)), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.body, "total")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.body, "limit")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.body, "offset")), 1);
+	ck_assert_uint_eq(json_object_size(r.body), 4);
+	json_decref(r.body);
+
+	/* An offset past the end shows nothing but still counts. */
+	p = (struct routes_page){ .limit = 10, .offset = 7, .items = json_array() };
+	for (int i = 0; i < 3; i++)
+		ck_assert(!routes_page_take(&p));
+	ck_assert_uint_eq(p.total, 3);
+
+	/* A failed read answers its error and frees the items. */
+	memset(&r, 0, sizeof(r));
+	routes_page_reply(&r, &p, 42, -1, &err);
+	ck_assert_ptr_null(p.items);
+	ck_assert_uint_eq(r.status, 500);
+	ck_assert_str_eq(error_str(&r, "message"), "the read failed");
+	json_decref(r.body);
+}
+END_TEST
+
+/*
+ * A resource of one kind of row kept in an array here, for the shared row
+ * handlers: rows are {"n": integer}, and the next write can be made to
+ * fail with fake_fail (a 503 still stores it).
+ */
+struct fake_row {
+	int64_t id;
+	json_int_t n;
+};
+
+static struct {
+	struct fake_row rows[4];
+	size_t count;
+	uint64_t version;
+	struct mapping_error fail;
+} rowstore;
+
+static void fake_defaults(void *row)
+{
+	*(struct fake_row *)row = (struct fake_row){ .n = -1 };
+}
+
+static bool fake_apply(json_t *obj, void *row, bool partial,
+		       struct mapping_error *err)
+{
+	json_t *n = json_object_get(obj, "n");
+
+	if (n == NULL && partial)
+		return true;
+	if (!json_is_integer(n))
+		return mapping_fail(err, 400, "invalid_field", "n", "n is required");
+	((struct fake_row *)row)->n = json_integer_value(n);
+	return true;
+}
+
+static struct fake_row *fake_find(int64_t id)
+{
+	for (size_t i = 0; i < rowstore.count; i++) {
+		if (rowstore.rows[i].id == id)
+			return &rowstore.rows[i];
+	}
+	return NULL;
+}
+
+static int fake_missing(struct mapping_error *err)
+{
+	mapping_fail(err, 404, "not_found", "id", "no such row");
+	return -1;
+}
+
+static int fake_read(const struct routes_rows *res, struct control *ctl,
+		     int64_t id, void *row, json_t **out, uint64_t *version,
+		     struct mapping_error *err)
+{
+	struct fake_row *f = fake_find(id);
+
+	(void)res;
+	(void)ctl;
+	if (f == NULL)
+		return fake_missing(err);
+	*(struct fake_row *)row = *f;
+	if (out != NULL)
+		*out = json_pack("{s:I, s:I}", "id", (json_int_t)f->id, "n", f->n);
+	if (version != NULL)
+		*version = rowstore.version;
+	return 0;
+}
+
+/* A failure set in rowstore.fail is answered once; a 503 still writes. */
+static int fake_outcome(struct control_cond *cond, struct mapping_error *err)
+{
+	cond->version = ++rowstore.version;
+	if (rowstore.fail.status == 0)
+		return 0;
+	*err = rowstore.fail;
+	memset(&rowstore.fail, 0, sizeof(rowstore.fail));
+	return -1;
+}
+
+static int fake_write(const struct routes_rows *res, struct control *ctl,
+		      void *row, bool create, struct control_cond *cond,
+		      struct mapping_error *err)
+{
+	struct fake_row *w = row, *f;
+
+	(void)res;
+	(void)ctl;
+	if (rowstore.fail.status != 0 && rowstore.fail.status != 503)
+		return fake_outcome(cond, err);
+	if (create) {
+		w->id = (int64_t)rowstore.count + 1;
+		f = &rowstore.rows[rowstore.count++];
+	} else if ((f = fake_find(w->id)) == NULL) {
+		return fake_missing(err);
+	}
+	*f = *w;
+	return fake_outcome(cond, err);
+}
+
+static int fake_remove(const struct routes_rows *res, struct control *ctl,
+		       int64_t id, struct control_cond *cond,
+		       struct mapping_error *err)
+{
+	struct fake_row *f = fake_find(id);
+
+	(void)res;
+	(void)ctl;
+	if (f == NULL)
+		return fake_missing(err);
+	*f = rowstore.rows[--rowstore.count];
+	return fake_outcome(cond, err);
+}
+
+static const struct routes_rows fake_rows = {
+	.path = "/api/v1/fakes",
+	.id_at = offsetof(struct fake_row, id),
+	.defaults = fake_defaults,
+	.apply = fake_apply,
+	.read = fake_read,
+	.write = fake_write,
+	.remove = fake_remove,
+};
+
+/* Runs one of the row handlers on body; op is 'C', 'G', 'U', 'P' or 'D'. */
+static struct routes_reply row_run(char op, int64_t id, const char *body)
+{
+	const struct routes_request req = {
+		.query = no_query, .body = body, .body_len = body ? strlen(body) : 0,
+	};
+	struct routes_call c = { .req = &req, .id = id };
+	struct routes_reply r;
+	struct fake_row row;
+
+	memset(&r, 0, sizeof(r));
+	switch (op) {
+	case 'C': routes_row_create(&c, &r, &fake_rows, &row); break;
+	case 'G': routes_row_get(&c, &r, &fake_rows, &row); break;
+	case 'U': routes_row_write(&c, &r, &fake_rows, &row, false); break;
+	case 'P': routes_row_write(&c, &r, &fake_rows, &row, true); break;
+	default: routes_row_delete(&c, &r, &fake_rows); break;
+	}
+	return r;
+}
+
+static json_int_t row_n(const struct routes_reply *r)
+{
+	return json_integer_value(json_object_get(r->body, "n"));
+}
+
+/* The row handlers: status, Location, ETag and body of every outcome. */
+START_TEST(row_handlers)
+{
+	struct routes_reply r;
+
+	memset(&rowstore, 0, sizeof(rowstore));
+	rowstore.version = 10;
+
+	r = row_run('C', 0, "{\"n\": 5}");
+	ck_assert_uint_eq(r.status, 201);
+	ck_assert_str_eq(r.location, "/api/v1/fakes/1");
+	ck_assert_str_eq(r.etag, "\"11\"");
+	ck_assert_int_eq(row_n(&r), 5);
+	json_decref(r.body);
+
+	r = row_run('C', 0, "{}");
+	ck_assert_uint_eq(r.status, 400);
+	ck_assert_str_eq(error_str(&r, "field"), "n");
+	ck_assert_uint_eq(rowstore.count, 1);
+	json_decref(r.body);
+
+	r = row_run('C', 0, "{");
+	ck_assert_uint_eq(r.status, 400);
+	json_decref(r.body);
+
+	/* A read takes the version it read at. */
+	r = row_run('G', 1, NULL);
+	ck_assert_uint_eq(r.status, 200);
+	ck_assert_str_eq(r.etag, "\"11\"");
+	ck_assert_str_eq(r.location, "");
+	json_decref(r.body);
+
+	r = row_run('G', 9, NULL);
+	ck_assert_uint_eq(r.status, 404);
+	json_decref(r.body);
+
+	/* PATCH keeps what the body leaves out; PUT starts from the defaults. */
+	r = row_run('P', 1, "{}");
+	ck_assert_uint_eq(r.status, 200);
+	ck_assert_str_eq(r.etag, "\"12\"");
+	ck_assert_int_eq(row_n(&r), 5);
+	json_decref(r.body);
+	r = row_run('U', 1, "{}");
+	ck_assert_uint_eq(r.status, 400);
+	json_decref(r.body);
+	r = row_run('U', 1, "{\"n\": 7}");
+	ck_assert_uint_eq(r.status, 200);
+	ck_assert_int_eq(row_n(&r), 7);
+	json_decref(r.body);
+	r = row_run('P', 9, "{}");
+	ck_assert_uint_eq(r.status, 404);
+	json_decref(r.body);
+
+	/* Stored but not live: the row goes with the 503, Location kept. */
+	rowstore.fail = (struct mapping_error){ 503, "not_live", "", "later" };
+	r = row_run('C', 0, "{\"n\": 8}");
+	ck_assert_uint_eq(r.status, 503);
+	ck_assert_str_eq(r.location, "/api/v1/fakes/2");
+	ck_assert_str_eq(r.etag, "\"14\"");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(r.body, "stored"), "n")), 8);
+	json_decref(r.body);
+
+	/* Any other failure is the answer, without Location or ETag. */
+	rowstore.fail = (struct mapping_error){ 412, "precondition_failed", "",
+						"changed" };
+	r = row_run('U', 1, "{\"n\": 9}");
+	ck_assert_uint_eq(r.status, 412);
+	ck_assert_str_eq(r.etag, "");
+	json_decref(r.body);
+
+	r = row_run('D', 1, NULL);
+	ck_assert_uint_eq(r.status, 204);
+	ck_assert_ptr_null(r.body);
+	ck_assert_str_eq(r.etag, "\"16\"");
+	r = row_run('D', 1, NULL);
+	ck_assert_uint_eq(r.status, 404);
+	json_decref(r.body);
+	rowstore.fail = (struct mapping_error){ 503, "not_live", "", "later" };
+	r = row_run('D', 2, NULL);
+	ck_assert_uint_eq(r.status, 503);
+	ck_assert_ptr_null(json_object_get(r.body, "stored"));
+	json_decref(r.body);
+	ck_assert_uint_eq(rowstore.count, 0);
+}
+END_TEST
+
 /* A read never asks for the token; the API document is a web file. */
 START_TEST(run_openapi_is_a_file)
 {
@@ -1137,6 +1479,9 @@ static Suite *routes_suite(void)
 	tcase_add_test(tc, begin_early_answers);
 	tcase_add_test(tc, begin_names_the_limit);
 	tcase_add_test(tc, reply_not_live);
+	tcase_add_loop_test(tc, page_parse, 0, ARRAY_LEN(page_cases));
+	tcase_add_test(tc, page_take_and_reply);
+	tcase_add_test(tc, row_handlers);
 	tcase_add_loop_test(tc, parse_if_match, 0, ARRAY_LEN(if_match_cases));
 	suite_add_tcase(s, tc);
 	return s;

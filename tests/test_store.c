@@ -1,6 +1,7 @@
 /*
  * Unit tests for store: schema creation and migration bookkeeping, the
- * journal mode, CRUD round trips, and refusal of files it must not touch.
+ * journal mode, CRUD round trips, refusal of files it must not touch, and
+ * the generic table code (store_table_*) that gstore and fstore use.
  * The tests share one temporary directory under /tmp, created and removed
  * by the parent process so that it goes away even when a forked test fails.
  */
@@ -16,51 +17,16 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#define TESTDB_NAME "store"
+#include "testdb.h"
 
 extern const unsigned store_migrations_count;
-
-static char dir[64];
-static char db_path[128];
-static char errbuf[512];
-
-static void make_dir(void)
-{
-	strcpy(dir, "/tmp/portshare-test-store-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(db_path, sizeof(db_path), "%s/portshare.db", dir);
-}
-
-/* sqlite only ever creates the database and these companions next to it. */
-static void remove_db(void)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	char path[160];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
-		unlink(path);
-	}
-}
 
 /* Each test starts without a database, whatever the previous one left. */
 static void setup(void)
 {
 	remove_db();
 	errbuf[0] = '\0';
-}
-
-static void remove_dir(void)
-{
-	remove_db();
-	rmdir(dir);
-}
-
-static struct store *open_ok(void)
-{
-	struct store *st = store_open(db_path, errbuf, sizeof(errbuf));
-
-	ck_assert_msg(st != NULL, "store_open: %s", errbuf);
-	return st;
 }
 
 static struct mapping make(unsigned proto, const char *address,
@@ -115,7 +81,7 @@ static void side_query_text(const char *sql, char *out, size_t outlen)
 
 START_TEST(open_creates_schema)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	char text[64];
 
 	ck_assert_uint_ge(store_migrations_count, 1);
@@ -134,7 +100,7 @@ END_TEST
 
 START_TEST(crud_round_trip)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "web");
 	struct mapping b = make(MAPPING_BOTH, "2001:db8::1", 53, 5353, "dns \"quoted\"");
 	struct mapping c = make(MAPPING_UDP, "host.example", 500, 4500, "");
@@ -195,7 +161,7 @@ END_TEST
 
 START_TEST(missing_ids)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping m = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "");
 
 	ck_assert_int_eq(store_mapping_get(st, 42, &m, errbuf, sizeof(errbuf)), 1);
@@ -208,14 +174,14 @@ END_TEST
 
 START_TEST(reopen_keeps_data)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping m = make(MAPPING_UDP, "example.org", 1194, 11940, "vpn");
 	struct mapping got;
 
 	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), 0);
 	store_close(st);
 
-	st = open_ok();
+	st = open_store();
 	ck_assert_int_eq(store_schema_version(st), (int)store_migrations_count);
 	ck_assert_int_eq(store_mapping_get(st, m.id, &got, errbuf, sizeof(errbuf)), 0);
 	assert_same(&got, &m);
@@ -227,7 +193,7 @@ START_TEST(newer_schema_refused)
 {
 	char sql[64];
 
-	store_close(open_ok());
+	store_close(open_store());
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%u",
 		 store_migrations_count + 1);
 	side_exec(sql);
@@ -248,7 +214,7 @@ START_TEST(check_changes_nothing)
 	/* No file yet: reported as such, and not created. */
 	ck_assert_int_eq(store_check(db_path, &n, errbuf, sizeof(errbuf)), 1);
 	ck_assert_int_eq(access(db_path, F_OK), -1);
-	st = open_ok();
+	st = open_store();
 	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), 0);
 	store_close(st);
 	snprintf(wal, sizeof(wal), "%s-wal", db_path);
@@ -267,7 +233,7 @@ START_TEST(check_refuses_newer_schema)
 	char sql[64];
 	size_t n;
 
-	store_close(open_ok());
+	store_close(open_store());
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%u",
 		 store_migrations_count + 1);
 	side_exec(sql);
@@ -307,7 +273,7 @@ END_TEST
 
 START_TEST(unique_backstop)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "");
 	struct mapping dup = make(MAPPING_TCP, "10.0.0.1", 80, 9090, "");
 	struct mapping rev = make(MAPPING_TCP, "10.0.0.1", 81, 8080, "");
@@ -334,7 +300,7 @@ END_TEST
 /* The CHECK constraints refuse what validation would have refused. */
 START_TEST(check_constraints)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping m = make(0, "10.0.0.1", 80, 8080, "");
 
 	ck_assert_int_eq(store_mapping_insert(st, &m, errbuf, sizeof(errbuf)), -1);
@@ -352,7 +318,7 @@ END_TEST
 /* A row edited by hand into something invalid is reported, not loaded. */
 START_TEST(bad_row_reported)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping *rows = NULL;
 	size_t n = 0;
 
@@ -366,12 +332,184 @@ START_TEST(bad_row_reported)
 END_TEST
 
 /*
+ * The generic table code gstore and fstore build on, over a table of this
+ * test's own: {id, name NOT NULL, address (NULL or a literal), n}.
+ */
+struct thing {
+	int64_t id;
+	char name[8];
+	uint8_t family;
+	uint8_t addr[16];
+	int64_t n;
+};
+
+static void thing_bind(struct store_row *r, const void *row)
+{
+	const struct thing *t = row;
+
+	/* A name of 8 bytes is not NUL-terminated: bind exactly its length. */
+	store_bind_text(r, 1, t->name, (int)strnlen(t->name, sizeof(t->name)));
+	store_bind_addr(r, 2, t->family, t->addr);
+	if (t->n < 0)
+		store_bind_null(r, 3);
+	else
+		store_bind_int(r, 3, t->n);
+}
+
+static const char *thing_read(const struct store_row *r, void *row)
+{
+	struct thing *t = row;
+
+	memset(t, 0, sizeof(*t));
+	t->id = store_col_int(r, 0);
+	if (!store_col_copy(r, 1, t->name, sizeof(t->name)))
+		return "name";
+	if (!store_col_null(r, 2) &&
+	    !store_addr_parse(store_col_text(r, 2), &t->family, t->addr))
+		return "address";
+	t->n = store_col_null(r, 3) ? -1 : store_col_int(r, 3);
+	return NULL;
+}
+
+static const struct store_table things = {
+	"test", "thing", sizeof(struct thing), 3,
+	"SELECT id, name, address, n FROM things ORDER BY id",
+	"INSERT INTO things (name, address, n) VALUES (?1, ?2, ?3)",
+	"UPDATE things SET name = ?1, address = ?2, n = ?3 WHERE id = ?4",
+	"DELETE FROM things WHERE id = ?1",
+	thing_bind, thing_read,
+};
+
+static struct thing thing_make(const char *name, const char *addr, int64_t n)
+{
+	struct thing t;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	if (addr != NULL)
+		ck_assert(store_addr_parse(addr, &t.family, t.addr));
+	t.n = n;
+	return t;
+}
+
+START_TEST(table_round_trip)
+{
+	struct store *st = open_store();
+	struct thing a = thing_make("a", "192.0.2.1", 5);
+	struct thing b = thing_make("b", NULL, -1);
+	struct thing *rows = NULL;
+	void *loaded = NULL;
+	char text[64];
+	size_t n = 99;
+
+	side_exec("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		  "address TEXT, n INTEGER)");
+	ck_assert_int_eq(store_table_load(st, &things, &loaded, &n, errbuf,
+					  sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 0);
+	free(loaded);
+	ck_assert_int_eq(store_table_insert(st, &things, &a, &a.id, errbuf,
+					    sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_table_insert(st, &things, &b, &b.id, errbuf,
+					    sizeof(errbuf)), 0);
+	ck_assert_int_eq(a.id, 1);
+	ck_assert_int_eq(b.id, 2);
+	side_query_text("SELECT address FROM things WHERE id = 1", text, sizeof(text));
+	ck_assert_str_eq(text, "192.0.2.1");
+
+	b = thing_make("bb", "2001:db8::1", 7);
+	b.id = 2;
+	ck_assert_int_eq(store_table_update(st, &things, &b, 2, errbuf,
+					    sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_table_update(st, &things, &b, 42, errbuf,
+					    sizeof(errbuf)), 1);
+	ck_assert_int_eq(store_table_load(st, &things, &loaded, &n, errbuf,
+					  sizeof(errbuf)), 0);
+	rows = loaded;
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(rows[0].name, "a");
+	ck_assert_int_eq(rows[0].family, AF_INET);
+	ck_assert_int_eq(rows[0].n, 5);
+	ck_assert_int_eq(rows[1].id, 2);
+	ck_assert_str_eq(rows[1].name, "bb");
+	ck_assert_int_eq(rows[1].family, AF_INET6);
+	ck_assert_mem_eq(rows[1].addr, b.addr, 16);
+	ck_assert_int_eq(rows[1].n, 7);
+	free(rows);
+
+	ck_assert_int_eq(store_table_delete(st, &things, 1, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(store_table_delete(st, &things, 1, errbuf, sizeof(errbuf)), 1);
+	ck_assert_int_eq(store_table_load(st, &things, &loaded, &n, errbuf,
+					  sizeof(errbuf)), 0);
+	ck_assert_uint_eq(n, 1);
+	free(loaded);
+	store_close(st);
+}
+END_TEST
+
+/* A failed write, a bad row and a missing table are each one message. */
+START_TEST(table_errors)
+{
+	struct store *st = open_store();
+	struct thing t = thing_make("x", NULL, 1);
+	void *loaded = (void *)1;
+	size_t n = 0;
+
+	side_exec("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL "
+		  "CHECK (length(name) < 8), address TEXT, n INTEGER)");
+	/* The 8-byte name is bound whole, and the CHECK refuses it. */
+	memcpy(t.name, "12345678", 8);
+	ck_assert_int_eq(store_table_insert(st, &things, &t, &t.id, errbuf,
+					    sizeof(errbuf)), -1);
+	ck_assert_msg(strncmp(errbuf, "test: insert thing: ", 20) == 0, "%s", errbuf);
+	side_exec("INSERT INTO things (id, name, address) VALUES (3, 'ok', NULL)");
+	ck_assert_int_eq(store_table_update(st, &things, &t, 3, errbuf,
+					    sizeof(errbuf)), -1);
+	ck_assert_msg(strncmp(errbuf, "test: update thing 3: ", 22) == 0, "%s", errbuf);
+
+	side_exec("INSERT INTO things (id, name, address) VALUES (4, 'x', 'not an address')");
+	ck_assert_int_eq(store_table_load(st, &things, &loaded, &n, errbuf,
+					  sizeof(errbuf)), -1);
+	ck_assert_str_eq(errbuf, "test: thing 4: bad address");
+	ck_assert_ptr_eq(loaded, (void *)1);
+	side_exec("DROP TABLE things");
+	ck_assert_int_eq(store_table_load(st, &things, &loaded, &n, errbuf,
+					  sizeof(errbuf)), -1);
+	ck_assert_msg(strncmp(errbuf, "test: list thing", 16) == 0, "%s", errbuf);
+	ck_assert_int_eq(store_table_delete(st, &things, 1, errbuf, sizeof(errbuf)), -1);
+	ck_assert_msg(strncmp(errbuf, "test: delete thing: ", 20) == 0, "%s", errbuf);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(addr_parse_format)
+{
+	uint8_t family = 0, addr[16];
+	char out[STORE_ADDR_LEN];
+
+	ck_assert(store_addr_parse("10.1.2.3", &family, addr));
+	ck_assert_int_eq(family, AF_INET);
+	store_addr_format(family, addr, out);
+	ck_assert_str_eq(out, "10.1.2.3");
+	ck_assert(store_addr_parse("2001:DB8::0:1", &family, addr));
+	ck_assert_int_eq(family, AF_INET6);
+	store_addr_format(family, addr, out);
+	ck_assert_str_eq(out, "2001:db8::1");
+	ck_assert(!store_addr_parse("10.1.2", &family, addr));
+	ck_assert(!store_addr_parse("", &family, addr));
+	ck_assert(!store_addr_parse("10.0.0.1/8", &family, addr));
+	store_addr_format(0, addr, out);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+/*
  * store_mapping_replace: ids given are kept, missing ones are new and
  * never reuse an old id; a failing row rolls everything back.
  */
 START_TEST(replace_keeps_and_assigns_ids)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "a");
 	struct mapping b = make(MAPPING_TCP, "10.0.0.2", 80, 8080, "b");
 	struct mapping rows[3];
@@ -414,7 +552,7 @@ END_TEST
 
 START_TEST(replace_all_or_nothing)
 {
-	struct store *st = open_ok();
+	struct store *st = open_store();
 	struct mapping a = make(MAPPING_TCP, "10.0.0.1", 80, 8080, "a");
 	struct mapping rows[2];
 	struct mapping *list = NULL;
@@ -459,6 +597,9 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, bad_row_reported);
 	tcase_add_test(tc, replace_keeps_and_assigns_ids);
 	tcase_add_test(tc, replace_all_or_nothing);
+	tcase_add_test(tc, table_round_trip);
+	tcase_add_test(tc, table_errors);
+	tcase_add_test(tc, addr_parse_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

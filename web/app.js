@@ -699,13 +699,86 @@
     renderMappings(ml.data, performance.now());
   }
 
+  /* ---- forms of the other sections ----------------------------------- */
+
+  /*
+   * One of groups.js's or fanout.js's forms.  Its inputs are named after
+   * the API's JSON fields and their error spans are PREFIX-err-NAME, so an
+   * error the API pins on a field is shown next to that field; any other
+   * error, or one on a field that is disabled (hidden), goes under the
+   * form, in PREFIX-msg.  send(elements) makes the request and resolves to
+   * the {text, kind} to show; every try ends with a refresh.
+   */
+  class ApiForm {
+    constructor(id, prefix, send) {
+      this.form = $(id);
+      this.prefix = prefix;
+      this.names = [...this.form.elements].filter((e) => e.name).map((e) => e.name);
+      this.form.addEventListener("submit", (ev) => { ev.preventDefault(); this.submit(send); });
+      // Typing in a field clears its error; the others stay until the next try.
+      this.form.addEventListener("input", (ev) => {
+        if (ev.target.name && ev.target.getAttribute("aria-invalid")) this.fieldError(ev.target.name, "");
+      });
+    }
+
+    fieldError(name, text) {
+      setText($(this.prefix + "-err-" + name), text);
+      setAttr(this.form.elements[name], "aria-invalid", text ? "true" : null);
+    }
+
+    msg(text, kind) {
+      const p = $(this.prefix + "-msg");
+      setText(p, text);
+      p.className = "msg " + kind;
+    }
+
+    async submit(send) {
+      for (const name of this.names) this.fieldError(name, "");
+      this.msg("", "");
+      const btn = this.form.querySelector("button[type=submit]");
+      btn.disabled = true;
+      try {
+        const done = await send(this.form.elements);
+        this.msg(done.text, done.kind);
+      } catch (e) {
+        const err = e instanceof ApiError ? e : new ApiError(0, { message: "The daemon did not answer: " + e.message });
+        const input = err.field && this.names.includes(err.field) ? this.form.elements[err.field] : null;
+        // A hidden field cannot show its error: it goes under the form.
+        if (input && !input.disabled) {
+          this.fieldError(err.field, err.message);
+          input.focus();
+        } else {
+          this.msg(err.message, "bad");
+        }
+      } finally {
+        btn.disabled = false;
+      }
+      poll.now();
+    }
+  }
+
+  // An empty number field is left out, for the API's default; anything else
+  // goes as typed when it is not a number, so that the API names the mistake.
+  function formNumber(input) {
+    const v = input.value.trim();
+    if (v === "") return undefined;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : v;
+  }
+
+  // The confirmation of a write, or its warning when it is stored but not live yet.
+  const savedMessage = (r, what) => (r.warning ? { text: what + " is saved but not live yet: " + r.warning, kind: "warn" }
+                                               : { text: what + ".", kind: "ok" });
+
   /*
    * What groups.js and fanout.js share, rather than keeping their own
    * copies: the helpers that keep API data out of markup, the formats, the
-   * writes that carry the one token and table version, and the refresh loop.
+   * writes that carry the one token and table version, their forms, and
+   * the refresh loop.
    */
   window.portshare = Object.freeze({
     el, setText, setAttr, fmtInt, fmtDuration, fmtBytes, fmtRate, fmtAgo, ApiError, errorOf, mutate,
+    ApiForm, formNumber, savedMessage,
     get: (url) => get(API + url),
     onPoll: (refresh) => { sections.push(refresh); },
     refresh: () => poll.now(),

@@ -9,8 +9,8 @@
  */
 "use strict";
 (() => {
-  const { el, setText, setAttr, fmtInt, fmtBytes, fmtRate, fmtAgo, ApiError, mutate, get, errorOf, onPoll, refresh } =
-    window.portshare;
+  const { el, setText, setAttr, fmtInt, fmtBytes, fmtRate, fmtAgo, mutate, get, errorOf, onPoll, refresh, ApiForm,
+          formNumber, savedMessage } = window.portshare;
   const $ = (id) => document.getElementById(id);
   // The API lists at most this many rows at once; a contested port takes at
   // most 256 subscribers, so a page this size holds every usual setup.
@@ -59,95 +59,28 @@
     return p && now > p.t && value >= p.value ? (value - p.value) * 1000 / (now - p.t) : null;
   }
 
-  /* ---- forms ------------------------------------------------------------- */
-
-  /*
-   * One of the section's forms, as groups.js has them: its inputs are named
-   * after the API's JSON fields and their error spans are PREFIX-err-NAME,
-   * so an error the API pins on a field is shown next to that field; any
-   * other error goes under the form, in PREFIX-msg.
-   */
-  class ApiForm {
-    constructor(id, prefix, send) {
-      this.form = $(id);
-      this.prefix = prefix;
-      this.names = [...this.form.elements].filter((e) => e.name).map((e) => e.name);
-      this.form.addEventListener("submit", (ev) => { ev.preventDefault(); this.submit(send); });
-      // Typing in a field clears its error; the others stay until the next try.
-      this.form.addEventListener("input", (ev) => {
-        if (ev.target.name && ev.target.getAttribute("aria-invalid")) this.fieldError(ev.target.name, "");
-      });
-    }
-
-    fieldError(name, text) {
-      setText($(this.prefix + "-err-" + name), text);
-      setAttr(this.form.elements[name], "aria-invalid", text ? "true" : null);
-    }
-
-    msg(text, kind) {
-      const p = $(this.prefix + "-msg");
-      setText(p, text);
-      p.className = "msg " + kind;
-    }
-
-    async submit(send) {
-      for (const name of this.names) this.fieldError(name, "");
-      this.msg("", "");
-      const btn = this.form.querySelector("button[type=submit]");
-      btn.disabled = true;
-      try {
-        const done = await send(this.form.elements);
-        this.msg(done.text, done.kind);
-      } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError(0, { message: "The daemon did not answer: " + e.message });
-        const input = err.field && this.names.includes(err.field) ? this.form.elements[err.field] : null;
-        // A hidden field cannot show its error: it goes under the form.
-        if (input && !input.disabled) {
-          this.fieldError(err.field, err.message);
-          input.focus();
-        } else {
-          this.msg(err.message, "bad");
-        }
-      } finally {
-        btn.disabled = false;
-      }
-      refresh();
-    }
-  }
-
-  // An empty number field is left out, for the API's default; anything else
-  // goes as typed when it is not a number, so that the API names the mistake.
-  function num(input) {
-    const v = input.value.trim();
-    if (v === "") return undefined;
-    const n = Number(v);
-    return Number.isFinite(n) ? n : v;
-  }
-
-  // The confirmation of a write, or its warning when it is stored but not live yet.
-  const saved = (r, what) => (r.warning ? { text: what + " is saved but not live yet: " + r.warning, kind: "warn" }
-                                        : { text: what + ".", kind: "ok" });
+  /* ---- forms (ApiForm, formNumber, savedMessage: app.js) ---------------- */
 
   new ApiForm("contested-form", "c", async (f) => {
-    const body = { port: num(f.port), enabled: f.enabled.checked };
+    const body = { port: formNumber(f.port), enabled: f.enabled.checked };
     if (f.address.value.trim()) body.address = f.address.value.trim();
-    if (num(f.registration_port) !== undefined) body.registration_port = num(f.registration_port);
+    if (formNumber(f.registration_port) !== undefined) body.registration_port = formNumber(f.registration_port);
     const r = await mutate("POST", "/contested", body);
     $("contested-form").reset();
     state.pendingPort = body.port;
     const reg = r.data && r.data.registration_port ? " (registration port " + r.data.registration_port + ")" : "";
-    return saved(r, "Added contested port " + body.port + reg);
+    return savedMessage(r, "Added contested port " + body.port + reg);
   });
 
   new ApiForm("subscriber-form", "s", async (f) => {
     const unix = f.mode.value === "framed_unix";
-    const body = { contested_port: num(f.contested_port), mode: f.mode.value, address: f.address.value.trim(),
-                   sample_every: num(f.sample_every) };
-    if (!unix) body.port = num(f.port);
+    const body = { contested_port: formNumber(f.contested_port), mode: f.mode.value, address: f.address.value.trim(),
+                   sample_every: formNumber(f.sample_every) };
+    if (!unix) body.port = formNumber(f.port);
     const r = await mutate("POST", "/subscribers", body);
     // The next subscriber most likely differs in its port, or for a socket in its path.
     if (unix) f.address.value = ""; else f.port.value = "";
-    return saved(r, "Added subscriber " + target(body) + " to port " + body.contested_port);
+    return savedMessage(r, "Added subscriber " + target(body) + " to port " + body.contested_port);
   });
 
   // A Unix socket subscriber has a path where the others have an address,

@@ -8,8 +8,8 @@
  */
 "use strict";
 (() => {
-  const { el, setText, setAttr, fmtInt, fmtDuration, ApiError, errorOf, mutate, get, onPoll, refresh } =
-    window.portshare;
+  const { el, setText, setAttr, fmtInt, fmtDuration, errorOf, mutate, get, onPoll, refresh, ApiForm, formNumber,
+          savedMessage } = window.portshare;
   const $ = (id) => document.getElementById(id);
   const FLOW_PAGE = 50;
   const POLICY = { round_robin: "round robin", least_flows: "least flows", source_hash: "source hash" };
@@ -40,81 +40,16 @@
     return b;
   }
 
-  /* ---- forms ------------------------------------------------------------- */
-
-  /*
-   * One of the section's forms.  Its inputs are named after the API's JSON
-   * fields and their error spans are PREFIX-err-NAME, so an error the API
-   * pins on a field is shown next to that field; any other error goes under
-   * the form, in PREFIX-msg.
-   */
-  class ApiForm {
-    constructor(id, prefix, send) {
-      this.form = $(id);
-      this.prefix = prefix;
-      this.names = [...this.form.elements].filter((e) => e.name).map((e) => e.name);
-      this.form.addEventListener("submit", (ev) => { ev.preventDefault(); this.submit(send); });
-      // Typing in a field clears its error; the others stay until the next try.
-      this.form.addEventListener("input", (ev) => {
-        if (ev.target.name && ev.target.getAttribute("aria-invalid")) this.fieldError(ev.target.name, "");
-      });
-    }
-
-    fieldError(name, text) {
-      setText($(this.prefix + "-err-" + name), text);
-      setAttr(this.form.elements[name], "aria-invalid", text ? "true" : null);
-    }
-
-    msg(text, kind) {
-      const p = $(this.prefix + "-msg");
-      setText(p, text);
-      p.className = "msg " + kind;
-    }
-
-    async submit(send) {
-      for (const name of this.names) this.fieldError(name, "");
-      this.msg("", "");
-      const btn = this.form.querySelector("button[type=submit]");
-      btn.disabled = true;
-      try {
-        const done = await send(this.form.elements);
-        this.msg(done.text, done.kind);
-      } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError(0, { message: "The daemon did not answer: " + e.message });
-        if (err.field && this.names.includes(err.field)) {
-          this.fieldError(err.field, err.message);
-          this.form.elements[err.field].focus();
-        } else {
-          this.msg(err.message, "bad");
-        }
-      } finally {
-        btn.disabled = false;
-      }
-      refresh();
-    }
-  }
-
-  // An empty number field is left out, for the API's default; anything else
-  // goes as typed when it is not a number, so that the API names the mistake.
-  function num(input) {
-    const v = input.value.trim();
-    if (v === "") return undefined;
-    const n = Number(v);
-    return Number.isFinite(n) ? n : v;
-  }
-
-  // The confirmation of a write, or its warning when it is stored but not live yet.
-  const saved = (r, what) => (r.warning ? { text: what + " is saved but not live yet: " + r.warning, kind: "warn" }
-                                        : { text: what + ".", kind: "ok" });
+  /* ---- forms (ApiForm, formNumber, savedMessage: app.js) ---------------- */
 
   new ApiForm("group-form", "g", async (f) => {
     const body = {
       name: f.name.value.trim(),
       address: f.address.value.trim() || null,
-      virtual_port: num(f.virtual_port),
+      virtual_port: formNumber(f.virtual_port),
       proto: f.proto.value,
       policy: f.policy.value,
-      max_wait_ms: num(f.max_wait_ms),
+      max_wait_ms: formNumber(f.max_wait_ms),
       on_timeout: f.on_timeout.value,
       default: f.default.checked,
     };
@@ -122,15 +57,15 @@
     const r = await mutate("POST", "/groups", body);
     $("group-form").reset();
     state.pendingGroup = body.name;
-    return saved(r, "Added group " + body.name);
+    return savedMessage(r, "Added group " + body.name);
   });
 
   new ApiForm("backend-form", "b", async (f) => {
-    const body = { group: f.group.value, port: num(f.port), weight: num(f.weight),
-                   max_flows: num(f.max_flows), state: f.state.value };
+    const body = { group: f.group.value, port: formNumber(f.port), weight: formNumber(f.weight),
+                   max_flows: formNumber(f.max_flows), state: f.state.value };
     const r = await mutate("POST", "/backends", body);
     f.port.value = "";
-    return saved(r, "Added backend " + body.port + " to " + body.group);
+    return savedMessage(r, "Added backend " + body.port + " to " + body.group);
   });
 
   new ApiForm("rule-form", "r", async (f) => {
@@ -138,7 +73,7 @@
     const r = await mutate("POST", "/rules", body);
     f.cidr.value = "";
     f.source_ports.value = "";
-    return saved(r, "Added rule " + body.cidr + " → " + body.group);
+    return savedMessage(r, "Added rule " + body.cidr + " → " + body.group);
   });
 
   // A button's write: its outcome goes to the message under the group list.

@@ -22,6 +22,10 @@ addresses 198.18.0.10-12 and 198.18.5.10.  Phases:
   active NAME N   backend NAME (srv9001...) shows N active flows
   flows NAME N    GET /api/v1/flows lists N flows pinned to backend NAME
   flush      DELETE /api/v1/flows empties the flow table
+  ops NAME [N]    /api/v1/status and /metrics show group keep, its backends
+                  and the held flow on backend NAME; with N, that the group
+                  and that backend counted N flows and the queues the
+                  earlier phases' refusals
 
 Each check prints "PASS what" or "FAIL what (why)", then "DONE" at the end.
 Every socket has a timeout and every loop a bound.
@@ -32,7 +36,7 @@ import sys
 import threading
 import time
 
-from api_checks import Api, check
+from api_checks import Api, check, sample, scrape
 
 SERVER = "198.18.0.1"
 CLIENTS = ["198.18.0.10", "198.18.0.11", "198.18.0.12"]
@@ -270,6 +274,11 @@ def phase_wait(api):
     check(g is not None and g["waits"] == 2 and g["wait_admitted"] == 1
           and g["timeouts"] == 1, "the group counted 2 waits, 1 admitted, 1 timeout",
           g and {k: g[k] for k in ("waits", "wait_admitted", "timeouts")})
+    _, fams = scrape(api)
+    got = {k: sample(fams, "portshare_group_" + k, "portshare_group_%s_total" % k, group="w")
+           for k in ("waits", "wait_admitted", "timeouts")}
+    check(got == {"waits": 2, "wait_admitted": 1, "timeouts": 1},
+          "/metrics shows the same waits, admissions and timeouts for group w", got)
 
     # A wait longer than the first SYN retransmission (1 s): the
     # retransmitted SYN must not queue a second time.
@@ -360,6 +369,58 @@ def phase_flush(api):
     check(r.status == 200 and r.json()["total"] == 0, "no flow is left", repr(r))
 
 
+def phase_ops(api, name, want_total=None):
+    """Group keep (phase setup) holds one open flow, on backend name.
+
+    With want_total (the daemon that ran the earlier phases), its counters
+    are checked too: the flows of keep and the queues' refusals.
+    """
+    r = api.call("GET", "/api/v1/status", auth=False)
+    st = r.json() if r.status == 200 else {}
+    g = st.get("groups") or {}
+    check(g.get("groups") == 1 and g.get("backends") == 3 and g.get("rules") == 0,
+          "/api/v1/status counts 1 group, its 3 backends and no rule", g)
+    check(isinstance(g.get("flows"), int) and g["flows"] >= 1
+          and g.get("flow_capacity", 0) >= 65536 and g.get("flows_refused") == 0,
+          "/api/v1/status shows the flow table: the held flow, its capacity, no refusal", g)
+    try:
+        _, fams = scrape(api)
+    except Exception as e:  # the parser raises ValueError and friends on bad text
+        check(False, "/metrics parses with prometheus_client", e)
+        return
+    port = name[len("srv"):]
+    fam = fams.get("portshare_backend_active_flows")
+    active = {s.labels["port"]: (s.value, s.labels["state"])
+              for s in (fam.samples if fam else []) if s.labels.get("group") == "keep"}
+    want = {str(p): (1 if str(p) == port else 0, "active") for p in BACKENDS}
+    check(active == want, "portshare_backend_active_flows is 1 for %s, 0 for the others" % name,
+          active)
+    check(sample(fams, "portshare_group_active_flows", "portshare_group_active_flows",
+                 group="keep") == 1, "portshare_group_active_flows of keep is 1")
+    check(sample(fams, "portshare_groups", "portshare_groups") == g.get("groups")
+          and sample(fams, "portshare_backends", "portshare_backends") == g.get("backends")
+          and sample(fams, "portshare_flow_capacity", "portshare_flow_capacity")
+          == g.get("flow_capacity"),
+          "the group totals of /metrics agree with /api/v1/status")
+    if want_total is None:
+        return
+    flows = sample(fams, "portshare_backend_flows", "portshare_backend_flows_total",
+                   group="keep", port=port, state="active")
+    total = sample(fams, "portshare_group_flows", "portshare_group_flows_total", group="keep")
+    check(flows == want_total and total == want_total,
+          "backend %s and group keep counted %d flows" % (name, want_total), (flows, total))
+    queues = st.get("queues") or []
+    no_route = sum(q.get("no_route", 0) for q in queues)
+    refusals = sum(q.get("refusals", 0) for q in queues)
+    check(no_route >= 1 and refusals >= 1,
+          "the queues counted the earlier phases' unrouted flows and refusals",
+          {"no_route": no_route, "refusals": refusals})
+    fam = fams.get("portshare_queue_no_route")
+    m_no_route = sum(s.value for s in fam.samples) if fam else None
+    check(m_no_route == no_route, "portshare_queue_no_route_total agrees with the status",
+          (m_no_route, no_route))
+
+
 def main():
     phase, url, token_file = sys.argv[1:4]
     args = sys.argv[4:]
@@ -374,6 +435,7 @@ def main():
         "active": lambda: phase_active(api, args[0], int(args[1])),
         "flows": lambda: phase_flows(api, args[0], int(args[1])),
         "flush": lambda: phase_flush(api),
+        "ops": lambda: phase_ops(api, args[0], int(args[1]) if len(args) > 1 else None),
     }
     phases[phase]()
     print("DONE")

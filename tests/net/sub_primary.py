@@ -14,6 +14,13 @@ sends copies, and checks what the subscriber sends back.
   sub_primary.py forward ADDR REGPORT CONTESTED RETRY OUTDIR FWDPORT
       answers 200 Already Added, sends raw copies and checks they reach
       FWDPORT on ADDR, then waits for the DROP.
+  sub_primary.py keepalive ADDR REGPORT CONTESTED RETRY OUTDIR REFRESH
+      answers the first ADD with 100 OK, checks the ADD comes again every
+      REFRESH seconds and answers two with 200 Already Added, the third
+      with 100 OK (a primary that had forgotten the subscriber), sending a
+      copy after each; then falls silent, without SHUTDOWN, creating
+      OUTDIR/silent, until OUTDIR/noticed appears; answers the next ADD,
+      sends a last copy and waits for the DROP of SIGTERM.
 
 What the subscriber should write is left in OUTDIR/expected, and OUTDIR/sent
 is created once every copy is out.  Verdicts are printed as "PASS what" or
@@ -178,6 +185,47 @@ def forward(p, fwdport):
     p.expect_drop("--count ends with a DROP")
 
 
+def keepalive(p, refresh):
+    ok = ("100 OK %s %d" % (p.addr, p.contested)).encode()
+    src = p.expect("ADD", "ADD before the keepalive")
+    if src is None:
+        return
+    p.send(ok, src)
+    answered = time.monotonic()
+    p.copy(b"registered", src)
+    for n, reply in ((1, b"200 ERROR. Already Added"), (2, b"200 ERROR. Already Added"),
+                     (3, ok)):
+        again = p.expect("ADD", "keepalive ADD %d" % n, refresh + TIMEOUT)
+        if again is None:
+            return
+        gap = time.monotonic() - answered
+        verdict(0.8 * refresh <= gap <= 1.5 * refresh,
+                "keepalive ADD %d after --refresh seconds (%.2f s)" % (n, gap))
+        verdict(again == src, "keepalive ADD %d from the same socket" % n)
+        p.send(reply, src)
+        answered = time.monotonic()
+        p.copy(b"copy after keepalive %d" % n, src)
+    # Silent now, as a primary that died without SHUTDOWN; the test script
+    # says when the subscriber has noticed.
+    open(os.path.join(p.outdir, "silent"), "w").close()
+    noticed = os.path.join(p.outdir, "noticed")
+    adds = 0
+    deadline = time.monotonic() + TIMEOUT
+    while not os.path.exists(noticed) and time.monotonic() < deadline:
+        text, _ = p.recv(0.05)
+        adds += text is not None
+    if not verdict(os.path.exists(noticed), "the subscriber noticed the silence"):
+        return
+    verdict(adds >= 3, "ADD was resent while unanswered (%d)" % adds)
+    src = p.expect("ADD", "ADD goes on after the silence")
+    if src is None:
+        return
+    p.send(ok, src)
+    p.copy(b"after the silence", src)
+    p.finish()
+    p.expect_drop("SIGTERM sends DROP")
+
+
 def main():
     mode, addr, regport, contested, retry, outdir = sys.argv[1:7]
     p = Primary(addr, int(regport), int(contested), float(retry), outdir)
@@ -187,6 +235,8 @@ def main():
         framed(p)
     elif mode == "forward":
         forward(p, int(sys.argv[7]))
+    elif mode == "keepalive":
+        keepalive(p, float(sys.argv[7]))
     else:
         sys.exit("unknown mode " + mode)
     print("DONE", flush=True)

@@ -78,6 +78,23 @@ registered_from() { # ADDR: at least one registered subscriber at ADDR
 none_from() { # ADDR: no registered subscriber at ADDR
 	(($(subs_from "$1") == 0))
 }
+status_field() { # DOTTED.PATH: one field of /api/v1/status
+	rest GET /status | "$PY" -c 'import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1"
+}
+# metric NAME [LABEL=VALUE...]: the one sample of /metrics that matches, as
+# prometheus_client parses it, or "none".
+metric() {
+	ip netns exec "$srv" curl -s "http://$http/metrics" | "$PY" -c 'import sys
+from prometheus_client.parser import text_string_to_metric_families
+want = dict(a.split("=", 1) for a in sys.argv[2:])
+got = [s.value for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples
+       if s.name == sys.argv[1] and all(s.labels.get(k) == v for k, v in want.items())]
+print("%d" % got[0] if len(got) == 1 else "none")' "$@"
+}
 start_daemon() {
 	t_daemon "$srv" "$http" "$db" --queues 0:2 --flows 65536 \
 		--reg-allow 127.0.0.0/8,::1/128,198.19.1.0/24 --reg-admin ::1/128 \
@@ -140,6 +157,24 @@ counts=$(rest GET /subscribers | "$PY" -c 'import json,sys; print(sorted({s["cop
 t_eq "every subscriber counts $N copies" "[$N]" "$counts"
 t_eq "the contested port counts $N datagrams" "$N" \
 	"$(rest GET /contested | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["datagrams"])')"
+t_eq "metrics: portshare_contested_datagrams_total of port 162 is $N" "$N" \
+	"$(metric portshare_contested_datagrams_total port=162)"
+t_eq "metrics: portshare_subscriber_copies_total of the raw subscriber is $N" "$N" \
+	"$(metric portshare_subscriber_copies_total contested_port=162 address=198.19.1.10 \
+		port=9162 mode=raw)"
+t_eq "metrics: the framed_unix subscriber is its path, with $N copies" "$N" \
+	"$(metric portshare_subscriber_copies_total contested_port=162 address="$t_tmp/fan.sock" \
+		port=0 mode=framed_unix)"
+t_eq "status: 1 contested port and 6 subscribers" "1 6" \
+	"$(status_field fanout.contested_ports) $(status_field fanout.subscribers)"
+t_eq "status: $N datagrams, each copied to the 6" "$N $((6 * N))" \
+	"$(status_field fanout.datagrams) $(status_field fanout.copies)"
+t_eq "status: the copier received $N, with no overrun, malformed or unmatched one" \
+	"$N 0 0 0" "$(status_field fanout.received) $(status_field fanout.nflog_overruns) \
+$(status_field fanout.malformed) $(status_field fanout.unmatched)"
+t_eq "status: no failed send and no drop" "0 0" \
+	"$(status_field fanout.errors) $(status_field fanout.drops)"
+t_eq "metrics: portshare_fanout_copies agrees" "$((6 * N))" "$(metric portshare_fanout_copies)"
 
 # IPv6 datagrams reach IPv4 subscribers (and the other way round above).
 ip netns exec "$snd" "$PY" "$FP" send 2001:db8:19::1 162 20
@@ -188,6 +223,17 @@ t_check "the rate limit answers about its burst of 40 of 200 requests ($answered
 	test "$answered" -ge 30 -a "$answered" -le 50
 t_check "refusals are logged" t_wait_for 12 grep -q 'registration refused in the last' "$log"
 t_eq "once per interval, not per packet" 1 "$(grep -c 'registration refused in the last' "$log")"
+t_eq "status counts the refusals: 1 outside the networks, 1 foreign address, 1 over the cap" \
+	"1 1 1" "$(status_field fanout.registration.refused_net) \
+$(status_field fanout.registration.refused_foreign) $(status_field fanout.registration.refused_cap)"
+rated=$(status_field fanout.registration.refused_rate)
+t_eq "status counts every unanswered request of the burst as over the rate ($rated)" 200 \
+	$((rated + answered))
+t_eq "metrics: portshare_registration_refused_rate_total agrees" "$rated" \
+	"$(metric portshare_registration_refused_rate_total)"
+t_check "status counts the registrations added and dropped" \
+	test "$(status_field fanout.registration.added)" -ge 5 \
+	-a "$(status_field fanout.registration.dropped)" -ge 3
 
 # DROP from portshare-sub on exit stops its copies.
 t_stop "$local_sub"

@@ -83,6 +83,7 @@ echo one >&7
 t_check "a held connection exchanges data" t_wait_for 5 grep -q 'ok 1' "$t_tmp/hold.out"
 backend=$(sed -n 's/^server //p' "$t_tmp/hold.out")
 phase active "$backend" 1
+phase ops "$backend" 1
 t_check "the flow file exists beside the database" test -s "$db.flows"
 t_stop "$DAEMON_PID"
 t_check "portshared starts again" \
@@ -91,6 +92,7 @@ echo two >&7
 t_check "the held connection resumes after the restart" \
 	t_wait_for 15 grep -q 'ok 2' "$t_tmp/hold.out"
 phase active "$backend" 1
+phase ops "$backend"
 phase flows "$backend" 1
 echo three >&7
 t_check "and keeps exchanging data" t_wait_for 5 grep -q 'ok 3' "$t_tmp/hold.out"

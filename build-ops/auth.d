@@ -1,0 +1,2 @@
+build-ops/auth.o: src/auth.c src/auth.h
+src/auth.h:

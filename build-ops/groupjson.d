@@ -1,0 +1,10 @@
+build-ops/groupjson.o: src/groupjson.c src/groupjson.h src/gctl.h \
+ src/flow.h src/pkt.h src/groups.h src/sched.h src/mapping.h src/util.h
+src/groupjson.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/mapping.h:
+src/util.h:

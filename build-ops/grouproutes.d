@@ -1,0 +1,18 @@
+build-ops/grouproutes.o: src/grouproutes.c src/control.h src/fanout.h \
+ src/fctl.h src/mapping.h src/util.h src/gctl.h src/flow.h src/pkt.h \
+ src/groups.h src/sched.h src/regsrv.h src/groupjson.h src/grouproutes.h \
+ src/routes.h
+src/control.h:
+src/fanout.h:
+src/fctl.h:
+src/mapping.h:
+src/util.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/regsrv.h:
+src/groupjson.h:
+src/grouproutes.h:
+src/routes.h:

@@ -1,0 +1,15 @@
+build-ops/metrics.o: src/metrics.c src/metrics.h src/control.h \
+ src/fanout.h src/fctl.h src/mapping.h src/util.h src/gctl.h src/flow.h \
+ src/pkt.h src/groups.h src/sched.h src/regsrv.h
+src/metrics.h:
+src/control.h:
+src/fanout.h:
+src/fctl.h:
+src/mapping.h:
+src/util.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/regsrv.h:

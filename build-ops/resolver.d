@@ -1,0 +1,2 @@
+build-ops/resolver.o: src/resolver.c src/resolver.h
+src/resolver.h:

@@ -1,0 +1,17 @@
+build-ops/rowset.o: src/rowset.c src/rowset.h src/control.h src/fanout.h \
+ src/fctl.h src/mapping.h src/util.h src/gctl.h src/flow.h src/pkt.h \
+ src/groups.h src/sched.h src/regsrv.h src/resolver.h src/table.h
+src/rowset.h:
+src/control.h:
+src/fanout.h:
+src/fctl.h:
+src/mapping.h:
+src/util.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/regsrv.h:
+src/resolver.h:
+src/table.h:

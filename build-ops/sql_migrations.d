@@ -1,0 +1,1 @@
+build-ops/sql_migrations.o: build-ops/sql_migrations.c

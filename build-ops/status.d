@@ -1,0 +1,16 @@
+build-ops/status.o: src/status.c src/control.h src/fanout.h src/fctl.h \
+ src/mapping.h src/util.h src/gctl.h src/flow.h src/pkt.h src/groups.h \
+ src/sched.h src/regsrv.h src/nfq.h src/status.h
+src/control.h:
+src/fanout.h:
+src/fctl.h:
+src/mapping.h:
+src/util.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/regsrv.h:
+src/nfq.h:
+src/status.h:

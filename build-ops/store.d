@@ -1,0 +1,3 @@
+build-ops/store.o: src/store.c src/store.h src/mapping.h
+src/store.h:
+src/mapping.h:

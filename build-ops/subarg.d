@@ -1,0 +1,3 @@
+build-ops/subarg.o: src/subarg.c src/regproto.h src/subarg.h
+src/regproto.h:
+src/subarg.h:

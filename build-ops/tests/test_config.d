@@ -1,0 +1,17 @@
+build-ops/tests/test_config: tests/test_config.c src/config.h \
+ src/control.h src/fanout.h src/fctl.h src/mapping.h src/util.h \
+ src/gctl.h src/flow.h src/pkt.h src/groups.h src/sched.h src/regsrv.h \
+ src/util.h
+src/config.h:
+src/control.h:
+src/fanout.h:
+src/fctl.h:
+src/mapping.h:
+src/util.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/regsrv.h:
+src/util.h:

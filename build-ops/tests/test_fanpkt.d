@@ -1,0 +1,2 @@
+build-ops/tests/test_fanpkt: tests/test_fanpkt.c src/fanpkt.h
+src/fanpkt.h:

@@ -1,0 +1,15 @@
+build-ops/tests/test_mapjson: tests/test_mapjson.c src/mapjson.h \
+ src/control.h src/fanout.h src/fctl.h src/mapping.h src/util.h \
+ src/gctl.h src/flow.h src/pkt.h src/groups.h src/sched.h src/regsrv.h
+src/mapjson.h:
+src/control.h:
+src/fanout.h:
+src/fctl.h:
+src/mapping.h:
+src/util.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/regsrv.h:

@@ -1,0 +1,2 @@
+build-ops/tests/test_mapping: tests/test_mapping.c src/mapping.h
+src/mapping.h:

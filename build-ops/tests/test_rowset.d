@@ -1,0 +1,19 @@
+build-ops/tests/test_rowset: tests/test_rowset.c src/rowset.h \
+ src/control.h src/fanout.h src/fctl.h src/mapping.h src/util.h \
+ src/gctl.h src/flow.h src/pkt.h src/groups.h src/sched.h src/regsrv.h \
+ src/resolver.h src/table.h src/util.h
+src/rowset.h:
+src/control.h:
+src/fanout.h:
+src/fctl.h:
+src/mapping.h:
+src/util.h:
+src/gctl.h:
+src/flow.h:
+src/pkt.h:
+src/groups.h:
+src/sched.h:
+src/regsrv.h:
+src/resolver.h:
+src/table.h:
+src/util.h:

@@ -1,0 +1,2 @@
+build-ops/tests/test_sched: tests/test_sched.c src/sched.h
+src/sched.h:
