@@ -169,8 +169,10 @@ $(BUILD)/bench/%: tests/bench/%.c | $(BUILD)
 	$(Q)mkdir -p $(BUILD)/bench
 	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread $($*_LIBS)
 
-bench: deps all $(BENCH_TOOLS:%=$(BUILD)/bench/%)
-	$(Q)BENCH_BIN=$(BUILD)/bench PORTSHARED=$${PORTSHARED:-$(BUILD)/portshared} tests/bench/run.sh
+# PORTSHARED=/path/to/portshared benchmarks that binary and skips building
+# the daemon, for a tree that is mid-change.
+bench: deps $(if $(PORTSHARED),,all) $(BENCH_TOOLS:%=$(BUILD)/bench/%)
+	$(Q)BENCH_BIN=$(BUILD)/bench PORTSHARED=$(or $(PORTSHARED),$(BUILD)/portshared) tests/bench/run.sh
 
 # The main job: rules in, daemon in the foreground, rules out on Ctrl-C.
 # The shell ignores SIGINT so that it survives to run the uninstall after

@@ -652,7 +652,11 @@ static int worker_run(void *arg)
 	while (!__atomic_load_n(&wk->stop, __ATOMIC_ACQUIRE)) {
 		for (unsigned p = 0; p < flow_partitions(wk->flows); p++) {
 			table_read_begin();
-			flow_expire(flow_partition(wk->flows, p), 200, &flow_timeouts_default,
+			/*
+			 * At the flows' own creation time nothing is due, so
+			 * every flow goes by the flush, none by expiry.
+			 */
+			flow_expire(flow_partition(wk->flows, p), 100, &flow_timeouts_default,
 				    16, worker_gone, wk);
 			table_read_end();
 		}

@@ -309,6 +309,9 @@ cpu_per_pkt() {
 	calc "$ticks * 10000 / ($T_RX + 1)"
 }
 
+row_value() { # NAME KEY: a field of the row record NAME
+	grep -P "^row\tname=$1\t" "$records" | tr '\t' '\n' | sed -n "s/^$2=//p"
+}
 srv_ipt() { ip netns exec "$srv" iptables "$@"; }
 
 # --- 1, 2: the kernel --------------------------------------------------------
@@ -443,7 +446,7 @@ load_mappings 1
 CONSUMER=$DAEMON
 GEN_ARGS=(-p "$P_SHARED" -B "$GEN_SRC")
 measure ps-1 "portshared, 1 mapping" portshared
-PS1=$(tail -n 1 "$records" | tr '\t' '\n' | sed -n 's/^lossless_pps=//p')
+PS1=$(row_value ps-1 lossless_pps)
 tcp_run tcp-ps "portshared mapping" $P_SHARED
 for n in 10 1000 100000; do
 	load_mappings $n
@@ -530,7 +533,7 @@ rec note "text=new-flow row: each datagram is a new flow; the group's flows coun
 # Flow-table memory: fill it for a while at the new-flow rate, then read
 # the file's size and the daemon's RSS.
 flush_flows
-fill_rate=$(tail -n 1 "$records" | tr '\t' '\n' | sed -n 's/^lossless_pps=//p')
+fill_rate=$(row_value group-newflow lossless_pps)
 fill_s=$((QUICK == 1 ? 1 : 4))
 say "flow table: filling at $fill_rate flows/s for $fill_s s"
 g0=$(group_flows)

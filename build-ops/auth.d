@@ -1,2 +1,0 @@
-build-ops/auth.o: src/auth.c src/auth.h
-src/auth.h:

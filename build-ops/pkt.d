@@ -1,2 +1,0 @@
-build-ops/pkt.o: src/pkt.c src/pkt.h
-src/pkt.h:

@@ -1,3 +1,0 @@
-build-ops/regproto.o: src/regproto.c src/regproto.h src/util.h
-src/regproto.h:
-src/util.h:

@@ -1,1 +1,0 @@
-build-ops/sql_migrations.o: build-ops/sql_migrations.c

@@ -1,4 +1,0 @@
-build-ops/sub.o: src/sub.c src/fanframe.h src/regproto.h src/subarg.h
-src/fanframe.h:
-src/regproto.h:
-src/subarg.h:

@@ -1,2 +1,0 @@
-build-ops/tests/test_fanframe: tests/test_fanframe.c src/fanframe.h
-src/fanframe.h:

@@ -1,2 +1,0 @@
-build-ops/tests/test_fanpkt: tests/test_fanpkt.c src/fanpkt.h
-src/fanpkt.h:

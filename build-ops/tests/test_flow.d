@@ -1,3 +1,0 @@
-build-ops/tests/test_flow: tests/test_flow.c src/flow.h src/pkt.h
-src/flow.h:
-src/pkt.h:

@@ -1,2 +1,0 @@
-build-ops/tests/test_mapping: tests/test_mapping.c src/mapping.h
-src/mapping.h:

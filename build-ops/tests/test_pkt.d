@@ -1,2 +1,0 @@
-build-ops/tests/test_pkt: tests/test_pkt.c src/pkt.h
-src/pkt.h:

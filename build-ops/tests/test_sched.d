@@ -1,2 +1,0 @@
-build-ops/tests/test_sched: tests/test_sched.c src/sched.h
-src/sched.h:
