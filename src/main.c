@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -197,6 +198,33 @@ static bool main_opt_flow_timeouts(struct main_opts *o, const char *arg)
 	return true;
 }
 
+static bool main_opt_worker_nice(struct main_opts *o, const char *arg)
+{
+	unsigned v;
+
+	if (arg[0] == '-')
+		return main_uint(arg + 1, 20, &v) && (o->nfq.nice = -(int)v, true);
+	return main_uint(arg, 19, &v) && (o->nfq.nice = (int)v, true);
+}
+
+/*
+ * Lets the workers take the nice value --worker-nice asks for: a negative
+ * one needs RLIMIT_NICE of 20 - nice, which only a privileged process may
+ * raise, so it is raised here, before the privileges go.
+ */
+static void main_nice_limit(int nice)
+{
+	struct rlimit rl;
+
+	if (nice >= 0 || getrlimit(RLIMIT_NICE, &rl) < 0 || rl.rlim_cur >= (rlim_t)(20 - nice))
+		return;
+	rl.rlim_cur = (rlim_t)(20 - nice);
+	if (rl.rlim_max < rl.rlim_cur)
+		rl.rlim_max = rl.rlim_cur;
+	if (setrlimit(RLIMIT_NICE, &rl) < 0)
+		log_warn("RLIMIT_NICE: the workers keep their nice value (set LimitNICE=)");
+}
+
 static bool main_opt_nflog(struct main_opts *o, const char *arg)
 {
 	return main_uint(arg, 65535, &o->nflog_group);
@@ -280,6 +308,7 @@ static const struct {
 	{ "flows", required_argument, 'F', "N", "flow table capacity for application groups, at least 1024 (default 1048576)", main_opt_flows },
 	{ "flow-file", required_argument, 'f', "PATH", "where the flow table lives, so flows survive a restart (default: the database path + .flows)", main_opt_flow_file },
 	{ "flow-timeouts", required_argument, 'T', "NAME=S,...", "idle timeouts in seconds: tcp_syn, tcp_established, tcp_fin_wait, tcp_close, udp (default 60,7440,120,10,300)", main_opt_flow_timeouts },
+	{ "worker-nice", required_argument, 'N', "N", "nice value of the NFQUEUE workers, -20..19 (default 0: unchanged)", main_opt_worker_nice },
 	{ "nflog-group", required_argument, 'g', "N", "NFLOG group the installer copies contested UDP ports to (default 7)", main_opt_nflog },
 	{ "reg-allow", required_argument, 'A', "CIDR,...", "networks that may use the registration protocol (default 127.0.0.0/8,::1/128)", main_opt_reg_allow },
 	{ "reg-admin", required_argument, 'M', "CIDR,...", "networks that may register addresses other than their own (default none)", main_opt_reg_admin },
@@ -619,6 +648,7 @@ int main(int argc, char **argv)
 	 * ipsets).  Threads copy the capabilities of the thread that creates
 	 * them, so the drop comes before the first one, a worker, starts.
 	 */
+	main_nice_limit(o.nfq.nice);
 	if (priv_drop(priv_needed(), switching ? &user : NULL, errbuf,
 		      sizeof(errbuf)) < 0) {
 		log_warnx("%s", errbuf);

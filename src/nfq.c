@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,6 +134,7 @@ struct nfq_pool {
 	size_t n;
 	int stop;
 	int refuse_fd[2];
+	int nice;
 };
 
 static const uint8_t nfq_pad[4];
@@ -523,6 +525,9 @@ static void *nfq_worker_run(void *arg)
 	struct nfq_worker *w = arg;
 	double until;
 
+	/* On Linux a nice value is per thread: this one only. */
+	if (w->pool->nice != 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), w->pool->nice) < 0)
+		log_warn("queue %u: cannot set nice %d", w->queue, w->pool->nice);
 	table_reader_register();
 	while (!__atomic_load_n(&w->pool->stop, __ATOMIC_ACQUIRE))
 		nfq_batch(w, MSG_WAITFORONE);
@@ -692,6 +697,7 @@ struct nfq_pool *nfq_start(const struct nfq_config *cfg, char *errbuf,
 		free(pool);
 		return NULL;
 	}
+	pool->nice = cfg->nice;
 	pool->refuse_fd[0] = cfg->refuse_fd[0];
 	pool->refuse_fd[1] = cfg->refuse_fd[1];
 	/* The queue after the network queues takes loopback traffic. */

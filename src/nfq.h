@@ -33,6 +33,15 @@ struct nfq_config {
 	struct flow_table *flows;
 	struct flow_timeouts timeouts;
 	int refuse_fd[2];      /* [0] IPv4, [1] IPv6 */
+	/*
+	 * The workers' nice value, -20..19 (0 leaves it alone).  Below 0 the
+	 * workers win the CPU from the threads that feed the queues (a local
+	 * sender, or ksoftirqd under a flood), so excess packets are dropped
+	 * early, where they cost least, instead of after the kernel has
+	 * queued them for a worker that never gets to run.  RLIMIT_NICE must
+	 * allow it (main raises it while still privileged).
+	 */
+	int nice;
 };
 
 /*

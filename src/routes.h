@@ -12,10 +12,14 @@
  * as its ETag: the one a handler set, or else the current one.  Requests
  * and replies are described here without any HTTP library, so this module
  * never sees libmicrohttpd: api.c fills a routes_request and turns a
- * routes_reply into HTTP.  The handlers live in maproutes.c (the table of
- * mappings), grouproutes.c and fanroutes.c (application groups, UDP
- * fan-out) and sysroutes.c (health, status, metrics, the API document)
- * and reach the control plane only through control.h and config.h.  They
+ * routes_reply into HTTP.  The handlers live in four modules:
+ * maproutes.c (the table of mappings and its export and import),
+ * grouproutes.c (application groups, backends, source rules, flows),
+ * fanroutes.c (contested ports and subscribers of UDP fan-out) and
+ * sysroutes.c (health, status, metrics, the API document).  They reach
+ * the control plane only through control.h: the mappings through its own
+ * calls and config.h, the groups and fan-out through callbacks that
+ * control runs under its lock, which alone call gctl.h and fctl.h.  They
  * share this module's list pages (routes_page_*), so every list obeys one
  * rule for limit and offset, and its row handlers (routes_row_*), so every
  * resource answers POST, GET, PUT, PATCH and DELETE alike: a new resource

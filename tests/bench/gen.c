@@ -8,8 +8,9 @@
  * source port.  Each thread paces itself with a token bucket on
  * CLOCK_MONOTONIC at rate/threads and sleeps between batches (no busy
  * polling, which would steal the CPU the path under test needs).  The
- * bucket holds at most 5 ms of tokens, so a thread that was descheduled
- * does not catch up with a burst.
+ * bucket holds at most 20 ms of tokens: enough to make up for the
+ * scheduling delays of a busy 2-CPU machine, too little for a burst that
+ * an 8192-packet queue could not absorb.
  *
  * --sweep N sends every datagram from a new (address, port): ports
  * sport..sport+N-1 of every -B address in turn, through a raw socket with
@@ -44,7 +45,7 @@
 #define GEN_BATCH 64
 #define GEN_MAX_ADDRS 32
 #define GEN_MAX_THREADS 16
-#define GEN_BUCKET_S 0.005
+#define GEN_BUCKET_S 0.020
 
 struct gen_opts {
 	struct in_addr dst;

@@ -102,7 +102,8 @@ def main():
                  fmt(r.get("ins_u_per_pkt")), r.get("consumer", ""))
         out.write("  ".join(str(c).rjust(n) if i else str(c).ljust(n)
                             for i, (c, n) in enumerate(zip(cells, w))) + "\n")
-    out.write("  + the sender's maximum: no loss even unpaced, so the path can take more\n")
+    out.write("  + a lower bound: the sender, which shares the CPUs, could offer no more, "
+              "and nothing was lost\n")
     if tcp:
         out.write("\nTCP (iperf3, one stream, %ss)\n" % meta.get("tcp_s", "?"))
         for t in tcp:
