@@ -1,13 +1,15 @@
 /*
  * main: portshared's command line and life cycle.
  *
- * DESIGN.  The main thread parses options, opens the control plane (store,
- * first snapshot, ipsets) and the HTTP listener, gives the daemon's files
- * to --user, drops its privileges, starts the NFQUEUE workers and the HTTP
- * server, then only waits for signals and feeds the systemd watchdog while
- * the workers keep making progress.  Every other thread blocks the signals, so
- * SIGTERM reaches the main thread, which stops the HTTP server first, then
- * the workers (they answer what they hold), then the control plane.
+ * DESIGN.  The main thread parses options, opens the flow table, the raw
+ * sockets, the control plane (store, first snapshots, ipsets) and the HTTP
+ * listener, gives the daemon's files to --user, drops its privileges,
+ * starts the NFQUEUE workers, the fan-out copier and registrar and the
+ * HTTP server, then only waits for signals and feeds the systemd watchdog
+ * while the workers keep making progress.  Every other thread blocks the
+ * signals, so SIGTERM reaches the main thread, which stops the HTTP server
+ * first, then the registrar (its subscribers hear SHUTDOWN), the copier,
+ * the workers (they answer what they hold), and last the control plane.
  */
 #include <errno.h>
 #include <getopt.h>

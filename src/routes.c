@@ -98,7 +98,7 @@ static const struct routes_route routes_table[] = {
 	{ "PATCH", "/api/v1/backends/{id}", grouproutes_backend_patch, true, 0,
 	  "change only the given fields of a backend", "backend" },
 	{ "DELETE", "/api/v1/backends/{id}", grouproutes_backend_delete, false, 0,
-	  "delete a backend; its flows stay pinned until they end", "backend" },
+	  "delete a backend; its open flows break: drain it first", "backend" },
 	{ "POST", "/api/v1/backends/{id}/drain", grouproutes_backend_drain, false, 0,
 	  "drain a backend: it keeps its flows and takes no new ones", "backend" },
 	{ "POST", "/api/v1/backends/{id}/undrain", grouproutes_backend_undrain, false,

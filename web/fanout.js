@@ -21,7 +21,7 @@
     raw: "raw: each copy is the datagram's payload, sent in a UDP datagram from the registration port.",
     spoof: "spoof: each copy is the datagram as it came, its source address and port kept, " +
            "so the subscriber sees the real sender.",
-    framed_udp: "framed, UDP: each copy is a header (the sender and the time) and the payload, in a UDP datagram.",
+    framed_udp: "framed, UDP: each copy is a 28-byte header (the sender's address and port, the contested port, the length) and the payload, in a UDP datagram.",
     framed_tcp: "framed, TCP: header and payload, as a stream over one TCP connection to the subscriber.",
     framed_unix: "framed, Unix socket: header and payload, as a datagram on the Unix socket at that path; " +
                  "there is no port.",

@@ -120,7 +120,7 @@
       const g = state.groups.get(id);
       const n = g.backends.length;
       if (confirm("Delete group " + g.name + " (" + service(g) + ") with its " + n + " backend" + (n === 1 ? "" : "s") +
-                  " and its rules? Its open flows keep their backends until they end.")) {
+                  " and its rules? Their open flows will break: drain the backends first.")) {
         act("Group " + g.name, "DELETE", "/groups/" + id);
       }
     });
@@ -219,7 +219,7 @@
     });
     r.del = button("Delete", "small danger", "delete-backend", "", () => {
       const b = r.b;
-      if (confirm("Delete backend " + b.port + " of group " + b.group + "? Its open flows keep it until they end.")) {
+      if (confirm("Delete backend " + b.port + " of group " + b.group + "? Its open flows will break: drain it first.")) {
         act("Backend " + b.port + " of " + b.group, "DELETE", "/backends/" + id);
       }
     });
