@@ -17,9 +17,12 @@
 /*
  * Checks a whole new table: each row on its own (normalising its address),
  * then each against the rows before it, so that a conflict is reported at
- * the later of the two and names the earlier one by its index.  Returns
- * true, or false with err filled and *bad the index of the row at fault.
- * Pure.
+ * the later of the two and names the earlier one by its index.  Of several
+ * conflicts it reports the one at the lowest row, against the lowest
+ * earlier row.  Returns true, or false with err filled and *bad the index
+ * of the row at fault (SIZE_MAX when out of memory, a 500).  Pure, and
+ * O(n log n): it sorts a temporary array of two small keys per row (a
+ * pointer and three numbers), freed before it returns.
  */
 bool config_check(struct mapping *rows, size_t n, size_t *bad,
 		  struct mapping_error *err);

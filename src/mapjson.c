@@ -317,10 +317,47 @@ static json_t *mapjson_config_shape(json_t *root, struct mapping_error *err)
 	return json_is_array(list) ? list : NULL;
 }
 
+/*
+ * The ids an import has seen so far, with the entry that carried each: an
+ * open-addressing set of at least twice as many slots as entries, so that
+ * a duplicate is found in O(1) rather than by comparing every earlier
+ * entry, and still reported at the first entry that repeats an id.
+ */
+struct mapjson_ids {
+	struct {
+		int64_t id; /* 0: a free slot */
+		size_t entry;
+	} *slots;
+	size_t mask;
+};
+
+static bool mapjson_ids_init(struct mapjson_ids *ids, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	ids->slots = calloc(cap, sizeof(*ids->slots));
+	ids->mask = cap - 1;
+	return ids->slots != NULL;
+}
+
+/* The slot of id: where it is, or the free one where it would go. */
+static size_t mapjson_ids_slot(const struct mapjson_ids *ids, int64_t id)
+{
+	size_t i = (size_t)util_fnv1a(&id, sizeof(id)) & ids->mask;
+
+	while (ids->slots[i].id != 0 && ids->slots[i].id != id)
+		i = (i + 1) & ids->mask;
+	return i;
+}
+
 /* Reads entry i's optional id into *id (0 when absent). */
-static bool mapjson_config_id(json_t *entry, const struct mapping *rows,
+static bool mapjson_config_id(json_t *entry, struct mapjson_ids *ids,
 			      size_t i, int64_t *id, struct mapping_error *err)
 {
+	size_t slot;
+
 	json_t *v = json_object_get(entry, "id");
 	json_int_t n;
 
@@ -335,12 +372,14 @@ static bool mapjson_config_id(json_t *entry, const struct mapping *rows,
 		return mapping_fail(err, 422, "invalid_id", "id",
 				    "id %" JSON_INTEGER_FORMAT " is outside 1..%" PRId64,
 				    n, MAPJSON_ID_MAX);
-	for (size_t k = 0; k < i; k++) {
-		if (rows[k].id == n)
-			return mapping_fail(err, 422, "duplicate_id", "id",
-					    "id %" JSON_INTEGER_FORMAT
-					    " is also the id of mappings[%zu]", n, k);
-	}
+	slot = mapjson_ids_slot(ids, (int64_t)n);
+	if (ids->slots[slot].id == n)
+		return mapping_fail(err, 422, "duplicate_id", "id",
+				    "id %" JSON_INTEGER_FORMAT
+				    " is also the id of mappings[%zu]", n,
+				    ids->slots[slot].entry);
+	ids->slots[slot].id = (int64_t)n;
+	ids->slots[slot].entry = i;
 	*id = (int64_t)n;
 	return true;
 }
@@ -349,6 +388,7 @@ bool mapjson_config_decode(json_t *root, struct mapping **rows, size_t *n,
 			   size_t *bad, struct mapping_error *err)
 {
 	json_t *list = mapjson_config_shape(root, err);
+	struct mapjson_ids ids = { NULL, 0 };
 	struct mapping *out = NULL;
 	json_t *entry;
 	size_t i;
@@ -359,8 +399,11 @@ bool mapjson_config_decode(json_t *root, struct mapping **rows, size_t *n,
 	if (list == NULL)
 		return false;
 	out = calloc(json_array_size(list) + 1, sizeof(*out));
-	if (out == NULL)
+	if (out == NULL || !mapjson_ids_init(&ids, json_array_size(list))) {
+		free(out);
+		free(ids.slots);
 		return mapping_fail(err, 500, "internal", "", "out of memory");
+	}
 	json_array_foreach(list, i, entry) {
 		int64_t id;
 
@@ -370,18 +413,20 @@ bool mapjson_config_decode(json_t *root, struct mapping **rows, size_t *n,
 				     "every entry of mappings must be a JSON object");
 			goto fail;
 		}
-		if (!mapjson_config_id(entry, out, i, &id, err))
+		if (!mapjson_config_id(entry, &ids, i, &id, err))
 			goto fail;
 		mapjson_defaults(&out[i]);
 		out[i].id = id;
 		if (!mapjson_apply(entry, &out[i], false, err))
 			goto fail;
 	}
+	free(ids.slots);
 	*bad = SIZE_MAX;
 	*rows = out;
 	*n = json_array_size(list);
 	return true;
 fail:
+	free(ids.slots);
 	free(out);
 	return false;
 }

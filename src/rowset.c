@@ -38,12 +38,20 @@ void rowset_free(struct rowset *s, bool counters)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Rows are ordered by id (see rowset.h), so a binary search finds one. */
 ssize_t rowset_find(const struct rowset *s, int64_t id)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->rows[i].id == id)
-			return (ssize_t)i;
-	return -1;
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->rows[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->rows[lo].id == id ? (ssize_t)lo : -1;
 }
 
 int rowset_reserve(struct rowset *s)
@@ -129,11 +137,32 @@ struct rowset_order {
 	size_t at;
 };
 
+/*
+ * An imported row with a name, for finding what the table knows of that
+ * name without a scan per row.  from, kept on the first entry of a run of
+ * equal names only, is the index in the current table of the first row
+ * with that name, or -1.
+ */
+struct rowset_name {
+	const char *address;
+	size_t at;
+	ssize_t from;
+};
+
 static int rowset_order_cmp(const void *a, const void *b)
 {
 	const struct rowset_order *x = a, *y = b;
 
 	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Orders by name, then by place in the import, so the order is total. */
+static int rowset_name_cmp(const void *a, const void *b)
+{
+	const struct rowset_name *x = a, *y = b;
+	int c = strcmp(x->address, y->address);
+
+	return c != 0 ? c : (x->at > y->at) - (x->at < y->at);
 }
 
 int rowset_import_new(struct rowset_import *im, size_t n)
@@ -142,10 +171,11 @@ int rowset_import_new(struct rowset_import *im, size_t n)
 	im->next.rows = calloc(n + 1, sizeof(*im->next.rows));
 	im->next.live = calloc(n + 1, sizeof(*im->next.live));
 	im->order = calloc(n + 1, sizeof(*im->order));
+	im->names = calloc(n + 1, sizeof(*im->names));
 	im->staged = calloc(n + 1, sizeof(*im->staged));
 	im->next.cap = im->n = n;
 	if (im->next.rows == NULL || im->next.live == NULL ||
-	    im->order == NULL || im->staged == NULL)
+	    im->order == NULL || im->names == NULL || im->staged == NULL)
 		goto err;
 	for (size_t i = 0; i < n; i++) {
 		im->staged[i].counters = calloc(1, sizeof(struct table_counters));
@@ -159,40 +189,87 @@ err:
 }
 
 /*
- * Fills res for an imported row without waiting on DNS (see
- * rowset_import_take).  Returns true when the resolver has a lookup to do.
+ * Returns the index in names[0..n-1] (sorted by rowset_name_cmp) of the
+ * first entry for address, or n when there is none.
  */
-static bool rowset_import_resolve(const struct rowset *cur,
-				  const struct mapping *m,
-				  struct resolver_result *res)
+static size_t rowset_name_find(const struct rowset_name *names, size_t n,
+			       const char *address)
 {
-	if (m->family != 0) {
-		rowset_literal(m, res);
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(names[mid].address, address) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && strcmp(names[lo].address, address) == 0 ? lo : n;
+}
+
+/*
+ * Fills im->staged[].res for every imported row without waiting on DNS (see
+ * rowset_import_take): a literal is its own address; a name takes what the
+ * first row of cur with that name holds.  The imported names are sorted
+ * and each of cur's names is looked up among them, so that an import of n
+ * names into a table of m costs O((n + m) log n), not O(n * m).  Returns
+ * true when the resolver has a lookup to do.
+ */
+static bool rowset_import_resolve(struct rowset_import *im,
+				  const struct rowset *cur,
+				  const struct mapping *rows, size_t n)
+{
+	struct rowset_name *names = im->names;
+	size_t nnames = 0;
+	bool lookups = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].family != 0)
+			rowset_literal(&rows[i], &im->staged[i].res);
+		else
+			names[nnames++] = (struct rowset_name){ rows[i].address, i, -1 };
+	}
+	if (nnames == 0)
 		return false;
-	}
+	qsort(names, nnames, sizeof(*names), rowset_name_cmp);
 	for (size_t i = 0; i < cur->n; i++) {
-		if (cur->rows[i].family == 0 &&
-		    strcmp(cur->rows[i].address, m->address) == 0) {
-			*res = cur->live[i].res;
-			return res->naddrs == 0;
-		}
+		size_t k;
+
+		if (cur->rows[i].family != 0)
+			continue;
+		k = rowset_name_find(names, nnames, cur->rows[i].address);
+		if (k < nnames && names[k].from < 0)
+			names[k].from = (ssize_t)i;
 	}
-	memset(res, 0, sizeof(*res));
-	snprintf(res->error, sizeof(res->error), "%s", CONTROL_RESOLVING);
-	res->temporary = true;
-	return true;
+	for (size_t k = 0, first = 0; k < nnames; k++) {
+		struct resolver_result *res = &im->staged[names[k].at].res;
+
+		if (k > 0 && strcmp(names[k].address, names[first].address) != 0)
+			first = k;
+		if (names[first].from >= 0) {
+			*res = cur->live[names[first].from].res;
+			lookups |= res->naddrs == 0;
+			continue;
+		}
+		memset(res, 0, sizeof(*res));
+		snprintf(res->error, sizeof(res->error), "%s", CONTROL_RESOLVING);
+		res->temporary = true;
+		lookups = true;
+	}
+	return lookups;
 }
 
 bool rowset_import_take(struct rowset_import *im, struct rowset *cur,
 			struct mapping *rows, size_t n, size_t *kept)
 {
-	bool lookups = false;
+	bool lookups = rowset_import_resolve(im, cur, rows, n);
 
 	*kept = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* cur is ordered by id: a binary search, not a scan per row. */
 		ssize_t j = rowset_find(cur, rows[i].id);
 
-		lookups |= rowset_import_resolve(cur, &rows[i], &im->staged[i].res);
 		im->order[i] = (struct rowset_order){ rows[i].id, i };
 		if (j < 0)
 			continue;
@@ -221,6 +298,7 @@ void rowset_import_free(struct rowset_import *im)
 		free(im->staged[i].counters);
 	free(im->staged);
 	free(im->order);
+	free(im->names);
 	rowset_free(&im->next, true);
 	memset(im, 0, sizeof(*im));
 }

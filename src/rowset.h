@@ -49,7 +49,7 @@ int rowset_load(struct rowset *s, struct mapping *rows, size_t n);
  */
 void rowset_free(struct rowset *s, bool counters);
 
-/* Returns the index of row id, or -1. */
+/* Returns the index of row id, or -1.  A binary search: s is ordered by id. */
 ssize_t rowset_find(const struct rowset *s, int64_t id);
 
 /* Makes room for one more row.  Returns 0, or -1 when out of memory. */
@@ -76,6 +76,7 @@ void rowset_literal(const struct mapping *m, struct resolver_result *res);
 void rowset_view(const struct rowset *s, size_t i, struct control_mapping *out);
 
 struct rowset_order;
+struct rowset_name;
 
 /*
  * A table import.  rowset_import_new allocates everything it needs before
@@ -86,6 +87,7 @@ struct rowset_import {
 	struct rowset next;           /* the new table, once rowset_import_take ran */
 	struct rowset_live *staged;   /* in import order, with fresh counters */
 	struct rowset_order *order;
+	struct rowset_name *names;    /* the import's names, sorted, during the take */
 	size_t n;                     /* rows in the import */
 };
 
@@ -99,7 +101,7 @@ int rowset_import_new(struct rowset_import *im, size_t n);
  * without any); *kept counts them.  A literal is its own address; a name
  * takes what cur holds for the same name, or else shows resolved false and
  * resolve_error CONTROL_RESOLVING.  Returns true when a name is left for
- * the resolver to look up.
+ * the resolver to look up.  O(n log n + m log n) for a table cur of m rows.
  */
 bool rowset_import_take(struct rowset_import *im, struct rowset *cur,
 			struct mapping *rows, size_t n, size_t *kept);

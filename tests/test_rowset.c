@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,83 @@ START_TEST(import_without_lookups)
 }
 END_TEST
 
+/* rowset_find, a binary search, finds every id and none in between. */
+START_TEST(find_every_id)
+{
+	int64_t ids[100];
+	struct rowset s;
+
+	for (size_t i = 0; i < ARRAY_LEN(ids); i++)
+		ids[i] = 3 * (int64_t)i + 1;
+	load(&s, ids, ARRAY_LEN(ids));
+	for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
+		ck_assert_int_eq(rowset_find(&s, ids[i]), (ssize_t)i);
+		ck_assert_int_eq(rowset_find(&s, ids[i] + 1), -1);
+		ck_assert_int_eq(rowset_find(&s, ids[i] + 2), -1);
+	}
+	ck_assert_int_eq(rowset_find(&s, 0), -1);
+	ck_assert_int_eq(rowset_find(&s, INT64_MAX), -1);
+	rowset_free(&s, true);
+	load(&s, ids, 0);
+	ck_assert_int_eq(rowset_find(&s, 1), -1);
+	rowset_free(&s, true);
+}
+END_TEST
+
+/*
+ * Names repeat, in the table and in the import: every imported row with a
+ * name takes what the first row of the table with that name holds, and
+ * only a name the table lacks, or could not resolve, waits for a lookup.
+ */
+START_TEST(import_names_take_first)
+{
+	static const int64_t ids[] = { 1, 2, 3, 4 };
+	struct mapping rows[6];
+	struct rowset_import im;
+	struct rowset cur;
+	size_t kept;
+
+	load(&cur, ids, ARRAY_LEN(ids));
+	cur.rows[0] = row(1, "b.example", 80);
+	cur.live[0].res.naddrs = 1;
+	cur.rows[1] = row(2, "a.example", 80);
+	cur.live[1].res.naddrs = 2;
+	cur.rows[2] = row(3, "a.example", 81);
+	cur.live[2].res.naddrs = 3;
+	cur.rows[3] = row(4, "down.example", 80);
+	cur.live[3].res.naddrs = 0;
+	snprintf(cur.live[3].res.error, sizeof(cur.live[3].res.error), "no answer");
+
+	rows[0] = row(10, "a.example", 90);
+	rows[1] = row(11, "b.example", 90);
+	rows[2] = row(12, "10.4.0.1", 90);
+	rows[3] = row(13, "a.example", 91);
+	rows[4] = row(14, "b.example", 91);
+	rows[5] = row(15, "a.example", 92);
+	ck_assert_int_eq(rowset_import_new(&im, ARRAY_LEN(rows)), 0);
+	ck_assert(!rowset_import_take(&im, &cur, rows, ARRAY_LEN(rows), &kept));
+	ck_assert_uint_eq(kept, 0);
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		static const size_t want[] = { 2, 1, 1, 2, 1, 2 };
+
+		ck_assert_msg(im.next.live[i].res.naddrs == want[i], "row %zu: %zu addresses",
+			      i, (size_t)im.next.live[i].res.naddrs);
+	}
+	rowset_import_free(&im);
+
+	/* A name the table could not resolve is looked up again. */
+	rows[0] = row(20, "down.example", 90);
+	rows[1] = row(21, "b.example", 90);
+	ck_assert_int_eq(rowset_import_new(&im, 2), 0);
+	ck_assert(rowset_import_take(&im, &cur, rows, 2, &kept));
+	ck_assert_uint_eq(im.next.live[0].res.naddrs, 0);
+	ck_assert_str_eq(im.next.live[0].res.error, "no answer");
+	ck_assert_uint_eq(im.next.live[1].res.naddrs, 1);
+	rowset_import_free(&im);
+	rowset_free(&cur, true);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rowset");
@@ -210,10 +288,12 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, load_find_view);
+	tcase_add_test(tc, find_every_id);
 	tcase_add_test(tc, insert_keeps_order);
 	tcase_add_test(tc, remove_returns_counters);
 	tcase_add_test(tc, import_sorts_and_keeps);
 	tcase_add_test(tc, import_without_lookups);
+	tcase_add_test(tc, import_names_take_first);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
