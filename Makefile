@@ -37,7 +37,7 @@ say =
 endif
 
 # Modules of the daemon, in the order data flows through them.
-DAEMON_MODS := log pkt table flow flowfile sched groups waitq mux nfq mapping mapjson store \
+DAEMON_MODS := log pkt table flow flowfile sched groups waitq mux nfq mapping jsonfield mapjson store \
 	gstore gconf resolver sets rowset status gflows gctl control config metrics auth maproutes \
 	groupjson grouproutes fstore fconf fctl fanjson fanroutes regproto fanframe fanpkt fanout regsrv \
 	sysroutes routes api priv main
@@ -52,10 +52,10 @@ UNIT_TESTS := pkt mapping mapjson store table routes auth metrics priv rowset co
 	fanroutes regproto fanframe fanpkt
 test_pkt_MODS := pkt
 test_mapping_MODS := mapping
-test_mapjson_MODS := mapjson mapping
+test_mapjson_MODS := mapjson jsonfield mapping
 test_store_MODS := store mapping
 test_table_MODS := table
-test_routes_MODS := routes maproutes sysroutes metrics auth mapjson mapping config \
+test_routes_MODS := routes maproutes sysroutes metrics auth mapjson jsonfield mapping config \
 	grouproutes groupjson groups sched flow flowfile fanroutes fanjson
 test_auth_MODS := auth
 test_metrics_MODS := metrics mapping sched
@@ -74,12 +74,12 @@ test_gstore_MODS := gstore store mapping groups sched
 test_gstore_EXTRA := $(BUILD)/sql_migrations.o
 test_gctl_MODS := gctl gflows gconf gstore store mapping groups sched flow flowfile table log
 test_gctl_EXTRA := $(BUILD)/sql_migrations.o
-test_groupjson_MODS := groupjson groups sched mapping mapjson flow flowfile
+test_groupjson_MODS := groupjson jsonfield groups sched mapping mapjson flow flowfile
 test_fstore_MODS := fstore store mapping
 test_fstore_EXTRA := $(BUILD)/sql_migrations.o
 test_fctl_MODS := fctl fconf fstore store mapping log
 test_fctl_EXTRA := $(BUILD)/sql_migrations.o
-test_fanjson_MODS := fanjson mapping mapjson
+test_fanjson_MODS := fanjson jsonfield mapping mapjson
 test_regproto_MODS := regproto
 test_fanframe_MODS := fanframe
 test_fanpkt_MODS := fanpkt pkt
@@ -89,11 +89,13 @@ test_store_EXTRA := $(BUILD)/sql_migrations.o
 # portshare-sub's command line (subarg checks --address with regproto).
 UNIT_TESTS += subarg
 test_subarg_MODS := subarg regproto
+UNIT_TESTS += jsonfield
+test_jsonfield_MODS := jsonfield mapping
 
 # Fuzzers: fuzz_<name> compiles src/<name>.c, or the files
 # fuzz_<name>_SRCS lists, and links fuzz_<name>_LIBS.
 FUZZERS := pkt mapping mapjson regproto fanframe
-fuzz_mapjson_SRCS := src/mapjson.c src/mapping.c
+fuzz_mapjson_SRCS := src/mapjson.c src/jsonfield.c src/mapping.c
 fuzz_mapjson_LIBS := -ljansson
 FUZZERS += subarg
 fuzz_subarg_SRCS := src/subarg.c src/regproto.c

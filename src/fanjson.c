@@ -2,102 +2,21 @@
  * fanjson: contested ports and subscribers as the REST API reads and
  * writes them (see fanjson.h).  Each resource has one field table: the
  * fields a request may carry, with their JSON type, whether POST and PUT
- * require them, whether null is a value, and how each is stored.  Plain
- * numbers need no code of their own: the table gives the member's offset,
- * size and range.  Unknown, missing and mistyped fields are all found by
- * walking a table, before any value is looked at.  Nothing here does I/O
+ * require them, whether null is a value, and how each is stored; jsonfield
+ * walks it and stores the plain numbers, flags and ids, so only the
+ * values with rules of their own have code here.  Nothing here does I/O
  * or logs; inet_pton and inet_ntop only convert.
  */
 #include "fanjson.h"
+#include "jsonfield.h"
 #include "mapjson.h"
 #include "util.h"
 
 #include <arpa/inet.h>
-#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-
-enum kind { KIND_STRING, KIND_INTEGER, KIND_BOOLEAN };
-
-static const char *const fanjson_kind_names[] = {
-	[KIND_STRING] = "a string",
-	[KIND_INTEGER] = "an integer",
-	[KIND_BOOLEAN] = "a boolean",
-};
-
-struct field;
-
-/* Stores v, of the field's type (or null when the field is nullable), into obj. */
-typedef bool field_apply_fn(void *obj, const struct field *f, json_t *v,
-			    struct mapping_error *err);
-
-struct field {
-	const char *name;
-	enum kind kind;
-	bool required;        /* by POST and PUT; PATCH requires nothing */
-	bool nullable;        /* null is a value: "none" */
-	field_apply_fn *apply;
-	size_t offset, size;  /* the member apply stores into */
-	int64_t min, max;     /* an integer's range */
-	const char *code;     /* the 422's code when out of range */
-};
-
-/* The member a field stores into. */
-static void *fanjson_member(void *obj, const struct field *f)
-{
-	return (char *)obj + f->offset;
-}
-
-/*
- * json_int_t is 64 bits wide and the members 16 or 32, so the range is
- * checked here on the wide value; a plain assignment would turn -1 or
- * 65536 into a number that looks valid.
- */
-static bool fanjson_apply_uint(void *obj, const struct field *f, json_t *v,
-			       struct mapping_error *err)
-{
-	json_int_t n = json_integer_value(v);
-	void *dst = fanjson_member(obj, f);
-	uint16_t u16 = (uint16_t)n;
-	uint32_t u32 = (uint32_t)n;
-
-	if (n < f->min || n > f->max)
-		return mapping_fail(err, 422, f->code, f->name,
-				    "%s %" JSON_INTEGER_FORMAT " is outside %" PRId64
-				    "..%" PRId64, f->name, n, f->min, f->max);
-	if (f->size == 2)
-		memcpy(dst, &u16, 2);
-	else
-		memcpy(dst, &u32, 4);
-	return true;
-}
-
-static bool fanjson_apply_bool(void *obj, const struct field *f, json_t *v,
-			       struct mapping_error *err)
-{
-	(void)err;
-	*(bool *)fanjson_member(obj, f) = json_is_true(v);
-	return true;
-}
-
-/*
- * The object's id (at the field's offset) holds the URL's id, 0 for POST,
- * so a body may only repeat it.
- */
-static bool fanjson_apply_id(void *obj, const struct field *f, json_t *v,
-			     struct mapping_error *err)
-{
-	int64_t id;
-
-	memcpy(&id, fanjson_member(obj, f), sizeof(id));
-	if (id != 0 && json_integer_value(v) == id)
-		return true;
-	return mapping_fail(err, 400, "id_mismatch", f->name, id == 0 ?
-			    "id is assigned by the server and must not be sent" :
-			    "id in the body differs from the id in the URL");
-}
 
 /* An IPv4 or IPv6 literal into family and 16 bytes (IPv4 in the first 4). */
 static bool fanjson_addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
@@ -115,7 +34,7 @@ static bool fanjson_addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
 }
 
 /* A contested port's address: null for every local address, or a literal. */
-static bool fanjson_apply_port_address(void *obj, const struct field *f,
+static bool fanjson_apply_port_address(void *obj, const struct jsonfield *f,
 				       json_t *v, struct mapping_error *err)
 {
 	struct fctl_port *p = obj;
@@ -132,7 +51,7 @@ static bool fanjson_apply_port_address(void *obj, const struct field *f,
 	return true;
 }
 
-static bool fanjson_apply_mode(void *obj, const struct field *f, json_t *v,
+static bool fanjson_apply_mode(void *obj, const struct jsonfield *f, json_t *v,
 			       struct mapping_error *err)
 {
 	struct fctl_sub_view *s = obj;
@@ -150,7 +69,7 @@ static bool fanjson_apply_mode(void *obj, const struct field *f, json_t *v,
  * the others.  fanjson_sub_check catches a mode changed without its
  * address.
  */
-static bool fanjson_apply_sub_address(void *obj, const struct field *f,
+static bool fanjson_apply_sub_address(void *obj, const struct jsonfield *f,
 				      json_t *v, struct mapping_error *err)
 {
 	struct fctl_sub_view *s = obj;
@@ -180,115 +99,52 @@ static bool fanjson_apply_sub_address(void *obj, const struct field *f,
 }
 
 /* The contested port's number, for the caller to resolve (fanjson.h). */
-static bool fanjson_apply_contested(void *obj, const struct field *f,
+static bool fanjson_apply_contested(void *obj, const struct jsonfield *f,
 				    json_t *v, struct mapping_error *err)
 {
 	struct fctl_sub_view *s = obj;
 
-	if (!fanjson_apply_uint(obj, f, v, err))
+	if (!jsonfield_apply_uint(obj, f, v, err))
 		return false;
 	s->s.port_id = 0;
 	return true;
 }
 
-/* A field stored by its own function, which knows where. */
-#define FIELD(name, kind, req, nullable, fn) \
-	{ name, kind, req, nullable, fn, 0, 0, 0, 0, NULL }
-/* A field whose member the table names: an id, a number, a flag. */
-#define MEMBER(name, kind, req, fn, type, member, min, max, code)           \
-	{ name, kind, req, false, fn, offsetof(type, member),                \
-	  sizeof(((type *)0)->member), min, max, code }
-
-static const struct field fanjson_port_fields[] = {
-	MEMBER("id", KIND_INTEGER, false, fanjson_apply_id, struct fctl_port,
-	       id, 0, 0, NULL),
-	MEMBER("port", KIND_INTEGER, true, fanjson_apply_uint, struct fctl_port,
-	       port, 1, 65535, "invalid_port"),
-	FIELD("address", KIND_STRING, false, true, fanjson_apply_port_address),
-	MEMBER("registration_port", KIND_INTEGER, false, fanjson_apply_uint,
-	       struct fctl_port, registration_port, 1, 65535,
-	       "invalid_registration_port"),
-	MEMBER("enabled", KIND_BOOLEAN, false, fanjson_apply_bool,
-	       struct fctl_port, enabled, 0, 0, NULL),
+static const struct jsonfield fanjson_port_fields[] = {
+	JSONFIELD_MEMBER("id", JSONFIELD_INTEGER, false, jsonfield_apply_id,
+			 struct fctl_port, id, 0, 0, NULL),
+	JSONFIELD_MEMBER("port", JSONFIELD_INTEGER, true, jsonfield_apply_uint,
+			 struct fctl_port, port, 1, 65535, "invalid_port"),
+	JSONFIELD_CUSTOM("address", JSONFIELD_STRING, false, true,
+			 fanjson_apply_port_address),
+	JSONFIELD_MEMBER("registration_port", JSONFIELD_INTEGER, false,
+			 jsonfield_apply_uint, struct fctl_port,
+			 registration_port, 1, 65535,
+			 "invalid_registration_port"),
+	JSONFIELD_MEMBER("enabled", JSONFIELD_BOOLEAN, false,
+			 jsonfield_apply_bool, struct fctl_port, enabled, 0, 0,
+			 NULL),
 };
 
 /* The mode comes before address and port, which are read in its light. */
-static const struct field fanjson_sub_fields[] = {
-	MEMBER("id", KIND_INTEGER, false, fanjson_apply_id,
-	       struct fctl_sub_view, s.id, 0, 0, NULL),
-	MEMBER("contested_port", KIND_INTEGER, true, fanjson_apply_contested,
-	       struct fctl_sub_view, contested_port, 1, 65535, "invalid_port"),
-	FIELD("mode", KIND_STRING, false, false, fanjson_apply_mode),
-	FIELD("address", KIND_STRING, true, false, fanjson_apply_sub_address),
+static const struct jsonfield fanjson_sub_fields[] = {
+	JSONFIELD_MEMBER("id", JSONFIELD_INTEGER, false, jsonfield_apply_id,
+			 struct fctl_sub_view, s.id, 0, 0, NULL),
+	JSONFIELD_MEMBER("contested_port", JSONFIELD_INTEGER, true,
+			 fanjson_apply_contested, struct fctl_sub_view,
+			 contested_port, 1, 65535, "invalid_port"),
+	JSONFIELD_CUSTOM("mode", JSONFIELD_STRING, false, false,
+			 fanjson_apply_mode),
+	JSONFIELD_CUSTOM("address", JSONFIELD_STRING, true, false,
+			 fanjson_apply_sub_address),
 	/* Required by POST and PUT unless the mode is framed_unix; see below. */
-	MEMBER("port", KIND_INTEGER, false, fanjson_apply_uint,
-	       struct fctl_sub_view, s.port, 0, 65535, "invalid_port"),
-	MEMBER("sample_every", KIND_INTEGER, false, fanjson_apply_uint,
-	       struct fctl_sub_view, s.sample_every, 1, FANJSON_SAMPLE_MAX,
-	       "invalid_sample_every"),
+	JSONFIELD_MEMBER("port", JSONFIELD_INTEGER, false, jsonfield_apply_uint,
+			 struct fctl_sub_view, s.port, 0, 65535, "invalid_port"),
+	JSONFIELD_MEMBER("sample_every", JSONFIELD_INTEGER, false,
+			 jsonfield_apply_uint, struct fctl_sub_view,
+			 s.sample_every, 1, FANJSON_SAMPLE_MAX,
+			 "invalid_sample_every"),
 };
-
-static bool fanjson_kind_is(const struct field *f, const json_t *v)
-{
-	if (f->nullable && json_is_null(v))
-		return true;
-	switch (f->kind) {
-	case KIND_STRING:
-		return json_is_string(v);
-	case KIND_INTEGER:
-		return json_is_integer(v);
-	case KIND_BOOLEAN:
-		return json_is_boolean(v);
-	}
-	return false;
-}
-
-/* Checks obj's shape against the table: the 400s, before any value. */
-static bool fanjson_shape(json_t *obj, const struct field *fields, size_t n,
-			  bool partial, struct mapping_error *err)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (!json_is_object(obj))
-		return mapping_fail(err, 400, "not_object", "",
-				    "the request body must be a JSON object");
-	json_object_foreach(obj, key, v) {
-		for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
-			;
-		if (i == n)
-			return mapping_fail(err, 400, "unknown_field", key,
-					    "unknown field \"%.64s\"", key);
-	}
-	for (i = 0; i < n; i++) {
-		v = json_object_get(obj, fields[i].name);
-		if (v == NULL && fields[i].required && !partial)
-			return mapping_fail(err, 400, "missing_field",
-					    fields[i].name, "%s is required",
-					    fields[i].name);
-		if (v != NULL && !fanjson_kind_is(&fields[i], v))
-			return mapping_fail(err, 400, "invalid_type",
-					    fields[i].name, "%s must be %s%s",
-					    fields[i].name,
-					    fanjson_kind_names[fields[i].kind],
-					    fields[i].nullable ? " or null" : "");
-	}
-	return true;
-}
-
-/* Applies the fields obj carries, in the table's order. */
-static bool fanjson_values(json_t *obj, const struct field *fields, size_t n,
-			   void *target, struct mapping_error *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		json_t *v = json_object_get(obj, fields[i].name);
-
-		if (v != NULL && !fields[i].apply(target, &fields[i], v, err))
-			return false;
-	}
-	return true;
-}
 
 void fanjson_port_defaults(struct fctl_port *p)
 {
@@ -299,10 +155,8 @@ void fanjson_port_defaults(struct fctl_port *p)
 bool fanjson_port_apply(json_t *obj, struct fctl_port *p, bool partial,
 			struct mapping_error *err)
 {
-	if (!fanjson_shape(obj, fanjson_port_fields,
-			   ARRAY_LEN(fanjson_port_fields), partial, err) ||
-	    !fanjson_values(obj, fanjson_port_fields,
-			    ARRAY_LEN(fanjson_port_fields), p, err))
+	if (!jsonfield_apply(obj, fanjson_port_fields,
+			     ARRAY_LEN(fanjson_port_fields), p, partial, err))
 		return false;
 	/*
 	 * The seed's Table 1 pairs each contested port with one 13000 above
@@ -375,15 +229,15 @@ static bool fanjson_sub_check(const struct fctl_sub *s, struct mapping_error *er
 bool fanjson_sub_apply(json_t *obj, struct fctl_sub_view *v, bool partial,
 		       struct mapping_error *err)
 {
-	if (!fanjson_shape(obj, fanjson_sub_fields, ARRAY_LEN(fanjson_sub_fields),
-			   partial, err))
+	if (!jsonfield_shape(obj, fanjson_sub_fields,
+			     ARRAY_LEN(fanjson_sub_fields), partial, err))
 		return false;
 	if (!partial && json_object_get(obj, "port") == NULL &&
 	    fanjson_needs_port(obj))
 		return mapping_fail(err, 400, "missing_field", "port",
 				    "port is required unless mode is framed_unix");
-	return fanjson_values(obj, fanjson_sub_fields,
-			      ARRAY_LEN(fanjson_sub_fields), v, err) &&
+	return jsonfield_values(obj, fanjson_sub_fields,
+				ARRAY_LEN(fanjson_sub_fields), v, err) &&
 	       fanjson_sub_check(&v->s, err);
 }
 

@@ -2,132 +2,27 @@
  * groupjson: groups, backends, rules and flows as the REST API reads and
  * writes them (see groupjson.h).  Each resource has one field table: the
  * fields a request may carry, with their JSON type, whether POST and PUT
- * require them, whether null is a value, and how each is stored.  Plain
- * numbers need no code of their own: the table gives the member's offset,
- * size and range.  Unknown, missing and mistyped fields are all found by
- * walking a table, before any value is looked at.  Nothing here does I/O
+ * require them, whether null is a value, and how each is stored; jsonfield
+ * walks it and stores the plain numbers, flags and ids, so only the
+ * values with rules of their own have code here.  Nothing here does I/O
  * or logs; inet_pton and inet_ntop only convert.
  */
 #include "groupjson.h"
+#include "jsonfield.h"
 #include "util.h"
 
 #include <arpa/inet.h>
-#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-enum kind { KIND_STRING, KIND_INTEGER, KIND_BOOLEAN };
-
-static const char *const groupjson_kind_names[] = {
-	[KIND_STRING] = "a string",
-	[KIND_INTEGER] = "an integer",
-	[KIND_BOOLEAN] = "a boolean",
-};
-
-struct field;
-
-/* Stores v, of the field's type (or null when the field is nullable), into obj. */
-typedef bool field_apply_fn(void *obj, const struct field *f, json_t *v,
-			    struct mapping_error *err);
-
-struct field {
-	const char *name;
-	enum kind kind;
-	bool required;        /* by POST and PUT; PATCH requires nothing */
-	bool nullable;        /* null is a value: "none" */
-	field_apply_fn *apply;
-	size_t offset, size;  /* the member apply stores into */
-	int64_t min, max;     /* an integer's range */
-};
-
-/* The member a field stores into. */
-static void *groupjson_member(void *obj, const struct field *f)
-{
-	return (char *)obj + f->offset;
-}
-
-/*
- * Stores v into an unsigned member of 1, 2, 4 or 8 bytes; the table's
- * range has been checked, so v fits.
- */
-static void groupjson_store_uint(void *dst, size_t size, uint64_t v)
-{
-	uint8_t u8 = (uint8_t)v;
-	uint16_t u16 = (uint16_t)v;
-	uint32_t u32 = (uint32_t)v;
-
-	if (size == 1)
-		memcpy(dst, &u8, 1);
-	else if (size == 2)
-		memcpy(dst, &u16, 2);
-	else if (size == 4)
-		memcpy(dst, &u32, 4);
-	else
-		memcpy(dst, &v, 8);
-}
-
-/*
- * json_int_t is 64 bits wide and most members 16 or 32, so the range is
- * checked here on the wide value; a plain assignment would turn -1 or
- * 65536 into a number that looks valid.
- */
-static bool groupjson_apply_uint(void *obj, const struct field *f, json_t *v,
-				 struct mapping_error *err)
-{
-	json_int_t n = json_integer_value(v);
-
-	if (n < f->min || n > f->max)
-		return mapping_fail(err, 422, "invalid_value", f->name,
-				    "%s %" JSON_INTEGER_FORMAT " is outside %" PRId64
-				    "..%" PRId64, f->name, n, f->min, f->max);
-	groupjson_store_uint(groupjson_member(obj, f), f->size, (uint64_t)n);
-	return true;
-}
-
-/* A port has its own code, as mapjson gives it. */
-static bool groupjson_apply_port(void *obj, const struct field *f, json_t *v,
-				 struct mapping_error *err)
-{
-	if (!groupjson_apply_uint(obj, f, v, err)) {
-		err->code = "invalid_port";
-		return false;
-	}
-	return true;
-}
-
-static bool groupjson_apply_bool(void *obj, const struct field *f, json_t *v,
-				 struct mapping_error *err)
-{
-	(void)err;
-	*(bool *)groupjson_member(obj, f) = json_is_true(v);
-	return true;
-}
-
-/*
- * The object's id (at the field's offset) holds the URL's id, 0 for POST,
- * so a body may only repeat it.
- */
-static bool groupjson_apply_id(void *obj, const struct field *f, json_t *v,
-			       struct mapping_error *err)
-{
-	int64_t id;
-
-	memcpy(&id, groupjson_member(obj, f), sizeof(id));
-	if (id != 0 && json_integer_value(v) == id)
-		return true;
-	return mapping_fail(err, 400, "id_mismatch", f->name, id == 0 ?
-			    "id is assigned by the server and must not be sent" :
-			    "id in the body differs from the id in the URL");
-}
-
 /*
  * Copies a non-empty string of at most size - 1 bytes whose every byte
  * passes ok, refusing one that would not fit rather than cutting it.
  */
-static bool groupjson_copy_text(void *obj, const struct field *f, json_t *v,
+static bool groupjson_copy_text(void *obj, const struct jsonfield *f, json_t *v,
 				int (*ok)(int c), const char *what,
 				struct mapping_error *err)
 {
@@ -143,7 +38,7 @@ static bool groupjson_copy_text(void *obj, const struct field *f, json_t *v,
 			return mapping_fail(err, 422, "invalid_value", f->name,
 					    "%s may only hold %s", f->name, what);
 	}
-	memcpy(groupjson_member(obj, f), s, len + 1);
+	memcpy(jsonfield_member(obj, f), s, len + 1);
 	return true;
 }
 
@@ -160,14 +55,14 @@ static int groupjson_aid_char(int c)
 	return c > 0x20 && c < 0x7f;
 }
 
-static bool groupjson_apply_name(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_name(void *obj, const struct jsonfield *f, json_t *v,
 				 struct mapping_error *err)
 {
 	return groupjson_copy_text(obj, f, v, groupjson_name_char,
 				   "letters, digits, '-', '_' and '.'", err);
 }
 
-static bool groupjson_apply_aid(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_aid(void *obj, const struct jsonfield *f, json_t *v,
 				struct mapping_error *err)
 {
 	return groupjson_copy_text(obj, f, v, groupjson_aid_char,
@@ -192,7 +87,7 @@ static bool groupjson_addr_parse(const char *s, uint8_t *family,
 }
 
 /* A group's address: null for any local address, or a literal. */
-static bool groupjson_apply_address(void *obj, const struct field *f,
+static bool groupjson_apply_address(void *obj, const struct jsonfield *f,
 				    json_t *v, struct mapping_error *err)
 {
 	struct groups_group *g = obj;
@@ -210,7 +105,7 @@ static bool groupjson_apply_address(void *obj, const struct field *f,
 	return true;
 }
 
-static bool groupjson_apply_proto(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_proto(void *obj, const struct jsonfield *f, json_t *v,
 				  struct mapping_error *err)
 {
 	struct groups_group *g = obj;
@@ -221,7 +116,7 @@ static bool groupjson_apply_proto(void *obj, const struct field *f, json_t *v,
 			    "proto must be \"tcp\", \"udp\" or \"both\"");
 }
 
-static bool groupjson_apply_policy(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_policy(void *obj, const struct jsonfield *f, json_t *v,
 				   struct mapping_error *err)
 {
 	struct groups_group *g = obj;
@@ -233,7 +128,7 @@ static bool groupjson_apply_policy(void *obj, const struct field *f, json_t *v,
 			    "or \"source_hash\"");
 }
 
-static bool groupjson_apply_on_timeout(void *obj, const struct field *f,
+static bool groupjson_apply_on_timeout(void *obj, const struct jsonfield *f,
 				       json_t *v, struct mapping_error *err)
 {
 	struct groups_group *g = obj;
@@ -244,7 +139,7 @@ static bool groupjson_apply_on_timeout(void *obj, const struct field *f,
 			    "on_timeout must be \"reset\" or \"drop\"");
 }
 
-static bool groupjson_apply_state(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_state(void *obj, const struct jsonfield *f, json_t *v,
 				  struct mapping_error *err)
 {
 	struct gctl_backend_view *b = obj;
@@ -259,20 +154,20 @@ static bool groupjson_apply_state(void *obj, const struct field *f, json_t *v,
  * The group a backend or a rule names: copied for the caller to resolve,
  * with the id cleared to say so (groupjson.h).
  */
-static bool groupjson_apply_group(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_group(void *obj, const struct jsonfield *f, json_t *v,
 				  int64_t *group_id, struct mapping_error *err)
 {
 	if (json_string_length(v) == 0 || json_string_length(v) >= f->size)
 		return mapping_fail(err, 422, "invalid_group", f->name,
 				    "group must name a group (1 to %zu bytes)",
 				    f->size - 1);
-	memcpy(groupjson_member(obj, f), json_string_value(v),
+	memcpy(jsonfield_member(obj, f), json_string_value(v),
 	       json_string_length(v) + 1);
 	*group_id = 0;
 	return true;
 }
 
-static bool groupjson_apply_backend_group(void *obj, const struct field *f,
+static bool groupjson_apply_backend_group(void *obj, const struct jsonfield *f,
 					  json_t *v, struct mapping_error *err)
 {
 	struct gctl_backend_view *b = obj;
@@ -280,7 +175,7 @@ static bool groupjson_apply_backend_group(void *obj, const struct field *f,
 	return groupjson_apply_group(obj, f, v, &b->b.group_id, err);
 }
 
-static bool groupjson_apply_rule_group(void *obj, const struct field *f,
+static bool groupjson_apply_rule_group(void *obj, const struct jsonfield *f,
 				       json_t *v, struct mapping_error *err)
 {
 	struct gctl_rule_view *r = obj;
@@ -288,7 +183,7 @@ static bool groupjson_apply_rule_group(void *obj, const struct field *f,
 	return groupjson_apply_group(obj, f, v, &r->r.group_id, err);
 }
 
-static bool groupjson_apply_cidr(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_cidr(void *obj, const struct jsonfield *f, json_t *v,
 				 struct mapping_error *err)
 {
 	struct gctl_rule_view *r = obj;
@@ -297,7 +192,7 @@ static bool groupjson_apply_cidr(void *obj, const struct field *f, json_t *v,
 				    r->r.addr, &r->r.prefix_len, err);
 }
 
-static bool groupjson_apply_ports(void *obj, const struct field *f, json_t *v,
+static bool groupjson_apply_ports(void *obj, const struct jsonfield *f, json_t *v,
 				  struct mapping_error *err)
 {
 	struct gctl_rule_view *r = obj;
@@ -314,118 +209,63 @@ static bool groupjson_apply_ports(void *obj, const struct field *f, json_t *v,
 	return true;
 }
 
-/* A field stored by its own function, which knows where. */
-#define FIELD(name, kind, req, nullable, fn) \
-	{ name, kind, req, nullable, fn, 0, 0, 0, 0 }
-/* A field whose member the table names: an id, a number, a flag, a name. */
-#define MEMBER(name, kind, req, fn, type, member, min, max)                 \
-	{ name, kind, req, false, fn, offsetof(type, member),                \
-	  sizeof(((type *)0)->member), min, max }
-
-static const struct field groupjson_group_fields[] = {
-	MEMBER("id", KIND_INTEGER, false, groupjson_apply_id,
-	       struct groups_group, id, 0, 0),
-	MEMBER("name", KIND_STRING, true, groupjson_apply_name,
-	       struct groups_group, name, 0, 0),
-	MEMBER("aid", KIND_STRING, false, groupjson_apply_aid,
-	       struct groups_group, aid, 0, 0),
-	FIELD("address", KIND_STRING, false, true, groupjson_apply_address),
-	MEMBER("virtual_port", KIND_INTEGER, true, groupjson_apply_port,
-	       struct groups_group, virtual_port, 1, 65535),
-	FIELD("proto", KIND_STRING, false, false, groupjson_apply_proto),
-	FIELD("policy", KIND_STRING, false, false, groupjson_apply_policy),
-	MEMBER("max_wait_ms", KIND_INTEGER, false, groupjson_apply_uint,
-	       struct groups_group, max_wait_ms, 0, GROUPJSON_MAX_WAIT_MS),
-	FIELD("on_timeout", KIND_STRING, false, false,
-	      groupjson_apply_on_timeout),
-	MEMBER("default", KIND_BOOLEAN, false, groupjson_apply_bool,
-	       struct groups_group, is_default, 0, 0),
+/* Ports have their own code, as mapjson gives them. */
+static const struct jsonfield groupjson_group_fields[] = {
+	JSONFIELD_MEMBER("id", JSONFIELD_INTEGER, false, jsonfield_apply_id,
+			 struct groups_group, id, 0, 0, NULL),
+	JSONFIELD_MEMBER("name", JSONFIELD_STRING, true, groupjson_apply_name,
+			 struct groups_group, name, 0, 0, NULL),
+	JSONFIELD_MEMBER("aid", JSONFIELD_STRING, false, groupjson_apply_aid,
+			 struct groups_group, aid, 0, 0, NULL),
+	JSONFIELD_CUSTOM("address", JSONFIELD_STRING, false, true,
+			 groupjson_apply_address),
+	JSONFIELD_MEMBER("virtual_port", JSONFIELD_INTEGER, true,
+			 jsonfield_apply_uint, struct groups_group,
+			 virtual_port, 1, 65535, "invalid_port"),
+	JSONFIELD_CUSTOM("proto", JSONFIELD_STRING, false, false,
+			 groupjson_apply_proto),
+	JSONFIELD_CUSTOM("policy", JSONFIELD_STRING, false, false,
+			 groupjson_apply_policy),
+	JSONFIELD_MEMBER("max_wait_ms", JSONFIELD_INTEGER, false,
+			 jsonfield_apply_uint, struct groups_group,
+			 max_wait_ms, 0, GROUPJSON_MAX_WAIT_MS, NULL),
+	JSONFIELD_CUSTOM("on_timeout", JSONFIELD_STRING, false, false,
+			 groupjson_apply_on_timeout),
+	JSONFIELD_MEMBER("default", JSONFIELD_BOOLEAN, false,
+			 jsonfield_apply_bool, struct groups_group,
+			 is_default, 0, 0, NULL),
 };
 
-static const struct field groupjson_backend_fields[] = {
-	MEMBER("id", KIND_INTEGER, false, groupjson_apply_id,
-	       struct gctl_backend_view, b.b.id, 0, 0),
-	MEMBER("group", KIND_STRING, true, groupjson_apply_backend_group,
-	       struct gctl_backend_view, group, 0, 0),
-	MEMBER("port", KIND_INTEGER, true, groupjson_apply_port,
-	       struct gctl_backend_view, b.b.port, 1, 65535),
-	MEMBER("weight", KIND_INTEGER, false, groupjson_apply_uint,
-	       struct gctl_backend_view, b.b.weight, SCHED_WEIGHT_MIN,
-	       SCHED_WEIGHT_MAX),
-	MEMBER("max_flows", KIND_INTEGER, false, groupjson_apply_uint,
-	       struct gctl_backend_view, b.b.max_flows, 0, GROUPJSON_MAX_FLOWS),
-	FIELD("state", KIND_STRING, false, false, groupjson_apply_state),
+static const struct jsonfield groupjson_backend_fields[] = {
+	JSONFIELD_MEMBER("id", JSONFIELD_INTEGER, false, jsonfield_apply_id,
+			 struct gctl_backend_view, b.b.id, 0, 0, NULL),
+	JSONFIELD_MEMBER("group", JSONFIELD_STRING, true,
+			 groupjson_apply_backend_group,
+			 struct gctl_backend_view, group, 0, 0, NULL),
+	JSONFIELD_MEMBER("port", JSONFIELD_INTEGER, true, jsonfield_apply_uint,
+			 struct gctl_backend_view, b.b.port, 1, 65535,
+			 "invalid_port"),
+	JSONFIELD_MEMBER("weight", JSONFIELD_INTEGER, false,
+			 jsonfield_apply_uint, struct gctl_backend_view,
+			 b.b.weight, SCHED_WEIGHT_MIN, SCHED_WEIGHT_MAX, NULL),
+	JSONFIELD_MEMBER("max_flows", JSONFIELD_INTEGER, false,
+			 jsonfield_apply_uint, struct gctl_backend_view,
+			 b.b.max_flows, 0, GROUPJSON_MAX_FLOWS, NULL),
+	JSONFIELD_CUSTOM("state", JSONFIELD_STRING, false, false,
+			 groupjson_apply_state),
 };
 
-static const struct field groupjson_rule_fields[] = {
-	MEMBER("id", KIND_INTEGER, false, groupjson_apply_id,
-	       struct gctl_rule_view, r.id, 0, 0),
-	FIELD("cidr", KIND_STRING, true, false, groupjson_apply_cidr),
-	FIELD("source_ports", KIND_STRING, false, true, groupjson_apply_ports),
-	MEMBER("group", KIND_STRING, true, groupjson_apply_rule_group,
-	       struct gctl_rule_view, group, 0, 0),
+static const struct jsonfield groupjson_rule_fields[] = {
+	JSONFIELD_MEMBER("id", JSONFIELD_INTEGER, false, jsonfield_apply_id,
+			 struct gctl_rule_view, r.id, 0, 0, NULL),
+	JSONFIELD_CUSTOM("cidr", JSONFIELD_STRING, true, false,
+			 groupjson_apply_cidr),
+	JSONFIELD_CUSTOM("source_ports", JSONFIELD_STRING, false, true,
+			 groupjson_apply_ports),
+	JSONFIELD_MEMBER("group", JSONFIELD_STRING, true,
+			 groupjson_apply_rule_group, struct gctl_rule_view,
+			 group, 0, 0, NULL),
 };
-
-static bool groupjson_kind_is(const struct field *f, const json_t *v)
-{
-	if (f->nullable && json_is_null(v))
-		return true;
-	switch (f->kind) {
-	case KIND_STRING:
-		return json_is_string(v);
-	case KIND_INTEGER:
-		return json_is_integer(v);
-	case KIND_BOOLEAN:
-		return json_is_boolean(v);
-	}
-	return false;
-}
-
-static const struct field *groupjson_field_find(const struct field *fields,
-						size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(fields[i].name, name) == 0)
-			return &fields[i];
-	}
-	return NULL;
-}
-
-/* Checks obj's shape against the table, then applies it field by field. */
-static bool groupjson_apply(json_t *obj, const struct field *fields, size_t n,
-			    void *target, bool partial,
-			    struct mapping_error *err)
-{
-	const struct field *f;
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return mapping_fail(err, 400, "not_object", "",
-				    "the request body must be a JSON object");
-	json_object_foreach(obj, key, v) {
-		if (groupjson_field_find(fields, n, key) == NULL)
-			return mapping_fail(err, 400, "unknown_field", key,
-					    "unknown field \"%.64s\"", key);
-	}
-	for (f = fields; f < fields + n; f++) {
-		v = json_object_get(obj, f->name);
-		if (v == NULL && f->required && !partial)
-			return mapping_fail(err, 400, "missing_field", f->name,
-					    "%s is required", f->name);
-		if (v != NULL && !groupjson_kind_is(f, v))
-			return mapping_fail(err, 400, "invalid_type", f->name,
-					    "%s must be %s%s", f->name,
-					    groupjson_kind_names[f->kind],
-					    f->nullable ? " or null" : "");
-	}
-	for (f = fields; f < fields + n; f++) {
-		v = json_object_get(obj, f->name);
-		if (v != NULL && !f->apply(target, f, v, err))
-			return false;
-	}
-	return true;
-}
 
 void groupjson_group_defaults(struct groups_group *g)
 {
@@ -438,7 +278,7 @@ void groupjson_group_defaults(struct groups_group *g)
 bool groupjson_group_apply(json_t *obj, struct groups_group *g, bool partial,
 			   struct mapping_error *err)
 {
-	if (!groupjson_apply(obj, groupjson_group_fields,
+	if (!jsonfield_apply(obj, groupjson_group_fields,
 			     ARRAY_LEN(groupjson_group_fields), g, partial, err))
 		return false;
 	if (!partial && json_object_get(obj, "aid") == NULL)
@@ -456,7 +296,7 @@ void groupjson_backend_defaults(struct gctl_backend_view *v)
 bool groupjson_backend_apply(json_t *obj, struct gctl_backend_view *v,
 			     bool partial, struct mapping_error *err)
 {
-	return groupjson_apply(obj, groupjson_backend_fields,
+	return jsonfield_apply(obj, groupjson_backend_fields,
 			       ARRAY_LEN(groupjson_backend_fields), v, partial,
 			       err);
 }
@@ -469,7 +309,7 @@ void groupjson_rule_defaults(struct gctl_rule_view *v)
 bool groupjson_rule_apply(json_t *obj, struct gctl_rule_view *v, bool partial,
 			  struct mapping_error *err)
 {
-	return groupjson_apply(obj, groupjson_rule_fields,
+	return jsonfield_apply(obj, groupjson_rule_fields,
 			       ARRAY_LEN(groupjson_rule_fields), v, partial, err);
 }
 

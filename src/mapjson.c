@@ -2,10 +2,12 @@
  * mapjson: a mapping as the REST API reads and writes it.  One table lists
  * the fields a request may carry, with their JSON type, whether POST and PUT
  * require them and the function that stores each one, so that unknown,
- * missing and mistyped fields are all found by walking that table.  Nothing
- * here does I/O or logs; api.c turns the errors into HTTP answers.
+ * missing and mistyped fields are all found by walking that table (jsonfield
+ * does the walking, as it does for groupjson and fanjson).  Nothing here
+ * does I/O or logs; api.c turns the errors into HTTP answers.
  */
 #include "mapjson.h"
+#include "jsonfield.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -13,42 +15,14 @@
 #include <string.h>
 #include <time.h>
 
-enum kind { KIND_STRING, KIND_INTEGER, KIND_BOOLEAN };
-
-static const char *const mapjson_kind_names[] = {
-	[KIND_STRING] = "a string",
-	[KIND_INTEGER] = "an integer",
-	[KIND_BOOLEAN] = "a boolean",
-};
-
-struct field {
-	const char *name;
-	enum kind kind;
-	bool required; /* by POST and PUT; PATCH requires nothing */
-	bool (*apply)(struct mapping *m, const char *name, json_t *v,
-		      struct mapping_error *err);
-};
-
-/*
- * m->id holds the URL's id (0 for POST), or the id a config entry was
- * checked to carry, so a body may only repeat it.
- */
-static bool mapjson_apply_id(struct mapping *m, const char *name, json_t *v,
-			     struct mapping_error *err)
+static bool mapjson_apply_proto(void *obj, const struct jsonfield *f,
+				json_t *v, struct mapping_error *err)
 {
-	if (m->id != 0 && json_integer_value(v) == m->id)
-		return true;
-	return mapping_fail(err, 400, "id_mismatch", name, m->id == 0 ?
-			    "id is assigned by the server and must not be sent" :
-			    "id in the body differs from the id in the URL");
-}
+	struct mapping *m = obj;
 
-static bool mapjson_apply_proto(struct mapping *m, const char *name, json_t *v,
-				struct mapping_error *err)
-{
 	if (mapping_proto_parse(json_string_value(v), &m->proto))
 		return true;
-	return mapping_fail(err, 422, "invalid_proto", name,
+	return mapping_fail(err, 422, "invalid_proto", f->name,
 			    "proto must be \"tcp\", \"udp\" or \"both\"");
 }
 
@@ -66,90 +40,43 @@ static bool mapjson_copy_string(char *dst, size_t size, const char *name,
 	return true;
 }
 
-static bool mapjson_apply_address(struct mapping *m, const char *name,
+static bool mapjson_apply_address(void *obj, const struct jsonfield *f,
 				  json_t *v, struct mapping_error *err)
 {
-	return mapjson_copy_string(m->address, sizeof(m->address), name, v,
+	struct mapping *m = obj;
+
+	return mapjson_copy_string(m->address, sizeof(m->address), f->name, v,
 				   "invalid_address", err);
 }
 
-static bool mapjson_apply_comment(struct mapping *m, const char *name,
+static bool mapjson_apply_comment(void *obj, const struct jsonfield *f,
 				  json_t *v, struct mapping_error *err)
 {
-	return mapjson_copy_string(m->comment, sizeof(m->comment), name, v,
+	struct mapping *m = obj;
+
+	return mapjson_copy_string(m->comment, sizeof(m->comment), f->name, v,
 				   "invalid_comment", err);
 }
 
-/*
- * json_int_t is 64 bits wide and the struct's ports 32, so the range is
- * checked here on the wide value; a plain assignment would turn -1 or
- * 4294967376 into a port that looks valid.
- */
-static bool mapjson_apply_port(uint32_t *port, const char *name, json_t *v,
-			       struct mapping_error *err)
-{
-	json_int_t n = json_integer_value(v);
-
-	if (n < 1 || n > 65535)
-		return mapping_fail(err, 422, "invalid_port", name,
-				    "%s %" JSON_INTEGER_FORMAT " is outside 1..65535",
-				    name, n);
-	*port = (uint32_t)n;
-	return true;
-}
-
-static bool mapjson_apply_shared(struct mapping *m, const char *name, json_t *v,
-				 struct mapping_error *err)
-{
-	return mapjson_apply_port(&m->shared_port, name, v, err);
-}
-
-static bool mapjson_apply_assigned(struct mapping *m, const char *name,
-				   json_t *v, struct mapping_error *err)
-{
-	return mapjson_apply_port(&m->assigned_port, name, v, err);
-}
-
-static bool mapjson_apply_enabled(struct mapping *m, const char *name,
-				  json_t *v, struct mapping_error *err)
-{
-	(void)name;
-	(void)err;
-	m->enabled = json_is_true(v);
-	return true;
-}
-
-static const struct field mapjson_fields[] = {
-	{ "id", KIND_INTEGER, false, mapjson_apply_id },
-	{ "proto", KIND_STRING, false, mapjson_apply_proto },
-	{ "address", KIND_STRING, true, mapjson_apply_address },
-	{ "shared_port", KIND_INTEGER, true, mapjson_apply_shared },
-	{ "assigned_port", KIND_INTEGER, true, mapjson_apply_assigned },
-	{ "enabled", KIND_BOOLEAN, false, mapjson_apply_enabled },
-	{ "comment", KIND_STRING, false, mapjson_apply_comment },
+static const struct jsonfield mapjson_fields[] = {
+	JSONFIELD_MEMBER("id", JSONFIELD_INTEGER, false, jsonfield_apply_id,
+			 struct mapping, id, 0, 0, NULL),
+	JSONFIELD_CUSTOM("proto", JSONFIELD_STRING, false, false,
+			 mapjson_apply_proto),
+	JSONFIELD_CUSTOM("address", JSONFIELD_STRING, true, false,
+			 mapjson_apply_address),
+	JSONFIELD_MEMBER("shared_port", JSONFIELD_INTEGER, true,
+			 jsonfield_apply_uint, struct mapping, shared_port, 1,
+			 65535, "invalid_port"),
+	JSONFIELD_MEMBER("assigned_port", JSONFIELD_INTEGER, true,
+			 jsonfield_apply_uint, struct mapping, assigned_port, 1,
+			 65535, "invalid_port"),
+	JSONFIELD_MEMBER("enabled", JSONFIELD_BOOLEAN, false,
+			 jsonfield_apply_bool, struct mapping, enabled, 0, 0,
+			 NULL),
+	JSONFIELD_CUSTOM("comment", JSONFIELD_STRING, false, false,
+			 mapjson_apply_comment),
 };
-
-static const struct field *mapjson_field_find(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_LEN(mapjson_fields); i++) {
-		if (strcmp(mapjson_fields[i].name, name) == 0)
-			return &mapjson_fields[i];
-	}
-	return NULL;
-}
-
-static bool mapjson_kind_is(enum kind kind, const json_t *v)
-{
-	switch (kind) {
-	case KIND_STRING:
-		return json_is_string(v);
-	case KIND_INTEGER:
-		return json_is_integer(v);
-	case KIND_BOOLEAN:
-		return json_is_boolean(v);
-	}
-	return false;
-}
 
 void mapjson_defaults(struct mapping *m)
 {
@@ -161,36 +88,8 @@ void mapjson_defaults(struct mapping *m)
 bool mapjson_apply(json_t *obj, struct mapping *m, bool partial,
 		   struct mapping_error *err)
 {
-	const struct field *f;
-	const char *key;
-	json_t *v;
-
-	if (!json_is_object(obj))
-		return mapping_fail(err, 400, "not_object", "",
-				    "the request body must be a JSON object");
-	json_object_foreach(obj, key, v) {
-		if (mapjson_field_find(key) == NULL)
-			return mapping_fail(err, 400, "unknown_field", key,
-					    "unknown field \"%.64s\"", key);
-	}
-	for (f = mapjson_fields;
-	     f < mapjson_fields + ARRAY_LEN(mapjson_fields); f++) {
-		v = json_object_get(obj, f->name);
-		if (v == NULL && f->required && !partial)
-			return mapping_fail(err, 400, "missing_field", f->name,
-					    "%s is required", f->name);
-		if (v != NULL && !mapjson_kind_is(f->kind, v))
-			return mapping_fail(err, 400, "invalid_type", f->name,
-					    "%s must be %s", f->name,
-					    mapjson_kind_names[f->kind]);
-	}
-	for (f = mapjson_fields;
-	     f < mapjson_fields + ARRAY_LEN(mapjson_fields); f++) {
-		v = json_object_get(obj, f->name);
-		if (v != NULL && !f->apply(m, f->name, v, err))
-			return false;
-	}
-	return true;
+	return jsonfield_apply(obj, mapjson_fields, ARRAY_LEN(mapjson_fields), m,
+			       partial, err);
 }
 
 json_t *mapjson_encode(const struct control_mapping *cm)

@@ -2,7 +2,7 @@
  * libFuzzer harness for mapjson.c, compiled directly against the real files:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
  *         -o build/fuzz_mapjson tests/fuzz/fuzz_mapjson.c src/mapjson.c \
- *         src/mapping.c -ljansson
+ *         src/jsonfield.c src/mapping.c -ljansson
  *
  * The input is parsed as a request body with the flags the API uses, then
  * applied as a POST, a PUT and a PATCH body.  Besides the sanitizers'
