@@ -18,21 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* An IPv4 or IPv6 literal into family and 16 bytes (IPv4 in the first 4). */
-static bool fanjson_addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
-{
-	uint8_t bin[16] = { 0 };
-
-	if (inet_pton(AF_INET, s, bin) == 1)
-		*family = AF_INET;
-	else if (inet_pton(AF_INET6, s, bin) == 1)
-		*family = AF_INET6;
-	else
-		return false;
-	memcpy(addr, bin, sizeof(bin));
-	return true;
-}
-
 /* A contested port's address: null for every local address, or a literal. */
 static bool fanjson_apply_port_address(void *obj, const struct jsonfield *f,
 				       json_t *v, struct mapping_error *err)
@@ -44,7 +29,7 @@ static bool fanjson_apply_port_address(void *obj, const struct jsonfield *f,
 		memset(p->addr, 0, sizeof(p->addr));
 		return true;
 	}
-	if (!fanjson_addr_parse(json_string_value(v), &p->family, p->addr))
+	if (!mapping_addr_parse(json_string_value(v), &p->family, p->addr))
 		return mapping_fail(err, 422, "invalid_address", f->name,
 				    "address must be an IPv4 or IPv6 address, "
 				    "or null for every local address");
@@ -77,7 +62,7 @@ static bool fanjson_apply_sub_address(void *obj, const struct jsonfield *f,
 	size_t len = json_string_length(v);
 
 	if (s->s.mode != FCTL_FRAMED_UNIX) {
-		if (!fanjson_addr_parse(text, &s->s.family, s->s.addr))
+		if (!mapping_addr_parse(text, &s->s.family, s->s.addr))
 			return mapping_fail(err, 422, "invalid_address", f->name,
 					    "address must be an IPv4 or IPv6 "
 					    "address for mode %s",

@@ -422,10 +422,13 @@ static size_t fanout_slot(struct fanout *f, struct fanout_tx *tx,
 	return i;
 }
 
-/* A copy to an IP subscriber through the raw socket of its family. */
+/*
+ * A copy to an IP subscriber through the raw socket of its family, framed
+ * by h when h is not NULL.
+ */
 static void fanout_queue_ip(struct fanout *f, const struct fanout_sub *s,
 			    struct fctl_sub_counters *c, const struct fanpkt_udp *d,
-			    bool framed)
+			    const struct fanframe_hdr *h)
 {
 	const bool spoof = s->target.mode == FCTL_SPOOF;
 	struct fanpkt_end dst = { .family = s->target.family, .port = s->target.port };
@@ -441,14 +444,8 @@ static void fanout_queue_ip(struct fanout *f, const struct fanout_sub *s,
 	}
 	memcpy(dst.addr, s->target.addr, 16);
 	i = fanout_slot(f, tx, c, d->len);
-	if (framed) {
-		struct fanframe_hdr h = { .family = d->src.family == AF_INET ? 4 : 6,
-					  .origin_port = d->src.port,
-					  .contested_port = d->dst.port,
-					  .len = (uint32_t)d->len };
-
-		memcpy(h.addr, d->src.addr, 16);
-		fanframe_encode(&h, tx->frame[i]);
+	if (h) {
+		fanframe_encode(h, tx->frame[i]);
 		parts[n] = tx->frame[i];
 		lens[n++] = FANFRAME_HDR_LEN;
 	}
@@ -560,10 +557,10 @@ static void fanout_datagram(struct fanout *f, const struct fctl_snap *snap,
 		switch (ss->s.mode) {
 		case FCTL_RAW:
 		case FCTL_SPOOF:
-			fanout_queue_ip(f, s, ss->c, &d, false);
+			fanout_queue_ip(f, s, ss->c, &d, NULL);
 			break;
 		case FCTL_FRAMED_UDP:
-			fanout_queue_ip(f, s, ss->c, &d, true);
+			fanout_queue_ip(f, s, ss->c, &d, &h);
 			break;
 		case FCTL_FRAMED_TCP:
 			fanout_queue_tcp(f, s, ss->c, &d, &h);

@@ -16,39 +16,15 @@ static void fanpkt_put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* Adds n bytes to a one's complement sum; odd parts carry their last byte over. */
-static uint32_t fanpkt_sum(uint32_t sum, const uint8_t *p, size_t n, bool *odd,
-			   uint8_t *carry)
-{
-	size_t i = 0;
-
-	if (*odd && n > 0) {
-		sum += (uint32_t)(*carry << 8 | p[0]);
-		*odd = false;
-		i = 1;
-	}
-	for (; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < n) {
-		*carry = p[i];
-		*odd = true;
-	}
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
 size_t fanpkt_build(const struct fanpkt_end *src, const struct fanpkt_end *dst,
 		    const uint8_t *const *parts, const size_t *lens, size_t n,
 		    uint8_t hdr[FANPKT_HDR_MAX])
 {
 	const size_t alen = src->family == AF_INET ? 4 : 16;
 	const size_t iplen = src->family == AF_INET ? 20 : 40;
-	uint8_t *udp = hdr + iplen, carry = 0, pseudo[4];
-	size_t payload = 0;
-	uint32_t sum = 0;
-	bool odd = false;
-	uint16_t csum;
+	uint8_t *udp = hdr + iplen, pseudo[4];
+	size_t payload = 0, off = 0;
+	uint16_t sum, part;
 
 	if (src->family != dst->family ||
 	    (src->family != AF_INET && src->family != AF_INET6))
@@ -77,19 +53,26 @@ size_t fanpkt_build(const struct fanpkt_end *src, const struct fanpkt_end *dst,
 	fanpkt_put16(udp + 2, dst->port);
 	fanpkt_put16(udp + 4, (uint16_t)(8 + payload));
 	/* The pseudo-header: both addresses, the protocol and the UDP length. */
-	sum = fanpkt_sum(sum, src->addr, alen, &odd, &carry);
-	sum = fanpkt_sum(sum, dst->addr, alen, &odd, &carry);
 	pseudo[0] = 0;
 	pseudo[1] = IPPROTO_UDP;
 	fanpkt_put16(pseudo + 2, (uint16_t)(8 + payload));
-	sum = fanpkt_sum(sum, pseudo, 4, &odd, &carry);
-	sum = fanpkt_sum(sum, udp, 8, &odd, &carry);
-	for (size_t i = 0; i < n; i++)
-		sum = fanpkt_sum(sum, parts[i], lens[i], &odd, &carry);
-	if (odd)
-		sum = fanpkt_sum(sum + (uint32_t)(carry << 8), NULL, 0, &odd, &carry);
-	csum = (uint16_t)~sum;
-	fanpkt_put16(udp + 6, csum ? csum : 0xffff);
+	sum = pkt_csum_sum(src->addr, alen, 0);
+	sum = pkt_csum_sum(dst->addr, alen, sum);
+	sum = pkt_csum_sum(pseudo, 4, sum);
+	sum = pkt_csum_sum(udp, 8, sum);
+	for (size_t i = 0; i < n; i++) {
+		/* A part at an odd offset has its bytes in the other halves of the words. */
+		part = pkt_csum_sum(parts[i], lens[i], 0);
+		if (off & 1)
+			part = (uint16_t)(part << 8 | part >> 8);
+		sum = pkt_csum_sum((const uint8_t *)&part, 2, sum);
+		off += lens[i];
+	}
+	sum = (uint16_t)~sum;
+	/* UDP reserves 0 for "no checksum"; 0xFFFF is the same sum. */
+	if (sum == 0)
+		sum = 0xffff;
+	memcpy(udp + 6, &sum, 2);
 	return iplen + 8;
 }
 

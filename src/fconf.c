@@ -131,21 +131,13 @@ int fconf_subs_of(const struct fconf_rows *r, int64_t id, struct fctl_sub **out,
 	return 0;
 }
 
-void fconf_addr_clean(uint8_t family, uint8_t addr[16])
-{
-	if (family == AF_INET)
-		memset(addr + 4, 0, 12);
-	else if (family != AF_INET6)
-		memset(addr, 0, 16);
-}
-
 /* Clears what s's family does not use: the path of an IP target, the address of a path. */
 void fconf_sub_clean(struct fctl_sub *s)
 {
 	size_t len;
 
 	if (s->family != AF_UNIX) {
-		fconf_addr_clean(s->family, s->addr);
+		mapping_addr_clean(s->family, s->addr);
 		memset(s->path, 0, sizeof(s->path));
 		return;
 	}

@@ -72,11 +72,10 @@ int fconf_subs_of(const struct fconf_rows *r, int64_t id, struct fctl_sub **out,
 		  size_t *n);
 
 /*
- * Clear the bytes a row's family does not use (a port's address for
- * family 0; a subscriber's path for an IP target, its address and the
- * path's tail for AF_UNIX), so that equal targets are equal bytes.
+ * Clears the bytes a subscriber's family does not use (its path for an IP
+ * target, its address and the path's tail for AF_UNIX), so that equal
+ * targets are equal bytes; a port's address is mapping_addr_clean's.
  */
-void fconf_addr_clean(uint8_t family, uint8_t addr[16]);
 void fconf_sub_clean(struct fctl_sub *s);
 /* True when cleaned a and b are the same target: the same path, or address and port. */
 bool fconf_same_target(const struct fctl_sub *a, const struct fctl_sub *b);

@@ -385,7 +385,7 @@ static int fctl_port_write(struct fctl *f, struct fconf_rows *next, size_t i,
 	char errbuf[256];
 	int rc = -1, st;
 
-	fconf_addr_clean(row->p.family, row->p.addr);
+	mapping_addr_clean(row->p.family, row->p.addr);
 	if (!fconf_port_defaults(&row->p, err) || !fconf_check_port(next, i, err))
 		goto out;
 	/* Collected before the store write: after it, nothing may fail. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "mapping.h"
 #include "store.h"
 
 /*
@@ -46,7 +47,7 @@ static const char *fstore_read_port(const struct store_row *r, void *row)
 	p->id = store_col_int(r, 0);
 	p->port = (uint16_t)store_col_int(r, 1);
 	if (!store_col_null(r, 2) &&
-	    !store_addr_parse(store_col_text(r, 2), &p->family, p->addr))
+	    !mapping_addr_parse(store_col_text(r, 2), &p->family, p->addr))
 		return "address";
 	p->registration_port = (uint16_t)store_col_int(r, 3);
 	p->enabled = store_col_int(r, 4) != 0;
@@ -82,7 +83,7 @@ static bool fstore_read_target(struct fctl_sub *s, const char *text)
 	size_t len = strlen(text);
 
 	if (s->mode != FCTL_FRAMED_UNIX)
-		return store_addr_parse(text, &s->family, s->addr);
+		return mapping_addr_parse(text, &s->family, s->addr);
 	if (text[0] != '/' || len >= sizeof(s->path))
 		return false;
 	memcpy(s->path, text, len + 1);

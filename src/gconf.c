@@ -124,14 +124,6 @@ void gconf_rule_remove(struct gstore_all *a, size_t i)
 	gconf_remove_at(a->rules, &a->nrules, sizeof(*a->rules), i);
 }
 
-void gconf_addr_clean(uint8_t family, uint8_t addr[16])
-{
-	if (family == AF_INET)
-		memset(addr + 4, 0, 12);
-	else if (family != AF_INET6)
-		memset(addr, 0, 16);
-}
-
 bool gconf_check_group(const struct gstore_all *a, size_t i,
 		       struct mapping_error *err)
 {

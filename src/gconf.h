@@ -47,13 +47,6 @@ void gconf_backend_remove(struct gstore_all *a, size_t i);
 void gconf_rule_remove(struct gstore_all *a, size_t i);
 
 /*
- * Clears the bytes of addr that family does not use (all of them for 0),
- * so that equal addresses are equal bytes, in the store and in service
- * keys alike.
- */
-void gconf_addr_clean(uint8_t family, uint8_t addr[16]);
-
-/*
  * Check row i of a against its own rules and the other rows.  Return true,
  * or false with err filled: 422 for a bad name or aid (field "name",
  * "aid") or an unknown group (field "group", code "unknown_group"), 409

@@ -418,7 +418,7 @@ int gctl_group_create(struct gctl *g, struct groups_group *gr,
 	*row = *gr;
 	row->id = gconf_next_group_id(&g->cur);
 	row->counters = c;
-	gconf_addr_clean(row->family, row->addr);
+	mapping_addr_clean(row->family, row->addr);
 	if (!gconf_check_group(&next, next.ngroups - 1, err) || !gconf_check_all(&next, err))
 		goto out;
 	st = gstore_group_insert(g->store, row, errbuf, sizeof(errbuf));
@@ -449,7 +449,7 @@ int gctl_group_update(struct gctl *g, const struct groups_group *gr,
 		return gctl_oom(err);
 	next.groups[i] = *gr;
 	next.groups[i].counters = g->cur.groups[i].counters;
-	gconf_addr_clean(gr->family, next.groups[i].addr);
+	mapping_addr_clean(gr->family, next.groups[i].addr);
 	if (!gconf_check_group(&next, (size_t)i, err) || !gconf_check_all(&next, err))
 		goto out;
 	st = gstore_group_update(g->store, &next.groups[i], errbuf, sizeof(errbuf));
@@ -659,7 +659,7 @@ static int gctl_rule_write(struct gctl *g, struct gstore_all *next, size_t i,
 	char errbuf[256];
 	int st;
 
-	gconf_addr_clean(row->family, row->addr);
+	mapping_addr_clean(row->family, row->addr);
 	if (!row->has_ports)
 		row->port_lo = row->port_hi = 0;
 	if (!gconf_check_rule(next, i, err) || !gconf_check_all(next, err))

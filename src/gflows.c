@@ -21,6 +21,7 @@
 #include "gconf.h"
 #include "gstore.h"
 #include "log.h"
+#include "util.h"
 
 /* How long gflows_flush waits for the workers, in 10 ms steps. */
 #define GFLOWS_FLUSH_STEPS 200
@@ -52,17 +53,6 @@ void gflows_restore(struct flow_table *flows, struct gstore_all *cur)
 		flow_foreach(flow_partition(flows, p), gflows_restore_one, cur);
 }
 
-/* True when the first bits bits of a and b are equal. */
-static bool gflows_prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned bytes = bits / 8, rest = bits % 8;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	return rest == 0 || ((a[bytes] ^ b[bytes]) & mask) == 0;
-}
-
 static bool gflows_match(const struct gflows_filter *f, const struct flow_entry *e)
 {
 	if (f->group_id != 0 && e->group != f->group_id)
@@ -74,7 +64,7 @@ static bool gflows_match(const struct gflows_filter *f, const struct flow_entry 
 	if (f->family == 0)
 		return true;
 	return e->key.family == f->family &&
-	       gflows_prefix_eq(e->key.client, f->client, f->prefix_len > 128 ? 128 : f->prefix_len);
+	       util_prefix_eq(e->key.client, f->client, f->prefix_len > 128 ? 128 : f->prefix_len);
 }
 
 /* A flow listing in progress. */

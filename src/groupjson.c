@@ -70,22 +70,6 @@ static bool groupjson_apply_aid(void *obj, const struct jsonfield *f, json_t *v,
 				   err);
 }
 
-/* An IPv4 or IPv6 literal into family and 16 bytes (IPv4 in the first 4). */
-static bool groupjson_addr_parse(const char *s, uint8_t *family,
-				 uint8_t addr[16])
-{
-	uint8_t bin[16] = { 0 };
-
-	if (inet_pton(AF_INET, s, bin) == 1)
-		*family = AF_INET;
-	else if (inet_pton(AF_INET6, s, bin) == 1)
-		*family = AF_INET6;
-	else
-		return false;
-	memcpy(addr, bin, sizeof(bin));
-	return true;
-}
-
 /* A group's address: null for any local address, or a literal. */
 static bool groupjson_apply_address(void *obj, const struct jsonfield *f,
 				    json_t *v, struct mapping_error *err)
@@ -98,7 +82,7 @@ static bool groupjson_apply_address(void *obj, const struct jsonfield *f,
 		memset(g->addr, 0, sizeof(g->addr));
 		return true;
 	}
-	if (!groupjson_addr_parse(json_string_value(v), &g->family, g->addr))
+	if (!mapping_addr_parse(json_string_value(v), &g->family, g->addr))
 		return mapping_fail(err, 422, "invalid_address", "address",
 				    "address must be an IPv4 or IPv6 address, "
 				    "or null for any local address");
@@ -352,7 +336,7 @@ bool groupjson_cidr_parse(const char *s, const char *field, uint8_t *family,
 		goto bad;
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
-	if (!groupjson_addr_parse(buf, &fam, bin))
+	if (!mapping_addr_parse(buf, &fam, bin))
 		goto bad;
 	max = fam == AF_INET ? 32 : 128;
 	len = max;
@@ -362,8 +346,7 @@ bool groupjson_cidr_parse(const char *s, const char *field, uint8_t *family,
 				    "%s: the prefix length after '/' must be "
 				    "0..%u", field, max);
 	/* Host bits cleared: 10.1.2.3/16 is the network 10.1.0.0/16. */
-	for (unsigned bit = len; bit < 128; bit++)
-		bin[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+	util_prefix_mask(bin, bin, len);
 	*family = fam;
 	memcpy(addr, bin, sizeof(bin));
 	*prefix_len = (uint8_t)len;

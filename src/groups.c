@@ -19,7 +19,6 @@
  */
 #include "groups.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -184,25 +183,6 @@ static size_t groups_table_size(size_t n)
 	return cap;
 }
 
-/*
- * Copies the first plen bits of addr and zeroes the rest; out may be addr.
- * Two 64-bit words rather than 16 bytes, because routing masks the client's
- * address once per prefix length.
- */
-static void groups_mask(uint8_t out[16], const uint8_t addr[16], unsigned plen)
-{
-	uint64_t w[2];
-
-	memcpy(w, addr, sizeof(w));
-	for (unsigned i = 0; i < 2; i++) {
-		unsigned bits = plen > 64 * i ? plen - 64 * i : 0;
-		uint64_t mask = bits >= 64 ? ~0ULL : bits ? ~0ULL << (64 - bits) : 0;
-
-		w[i] &= htobe64(mask);
-	}
-	memcpy(out, w, sizeof(w));
-}
-
 static int groups_cmp_id(const void *a, const void *b)
 {
 	int64_t x = ((const struct groups_group *)a)->id;
@@ -255,7 +235,7 @@ static int groups_build_groups(struct groups *g, const struct groups_input *in,
 		if (gr->family == 0)
 			memset(gr->addr, 0, sizeof(gr->addr));
 		else
-			groups_mask(gr->addr, gr->addr, groups_fams[fam].bits);
+			util_prefix_mask(gr->addr, gr->addr, groups_fams[fam].bits);
 		if (gr->virtual_port == 0)
 			return groups_fail(err, "group %lld: virtual port 0", (long long)gr->id);
 		if (gr->protos == 0 || (gr->protos & ~3u))
@@ -601,7 +581,7 @@ static int groups_build_rules(struct groups *g, const struct groups_input *in,
 				.has_ports = r->has_ports, .port_lo = r->port_lo,
 				.port_hi = r->port_hi,
 			};
-			groups_mask(e->addr, r->addr, r->prefix_len);
+			util_prefix_mask(e->addr, r->addr, r->prefix_len);
 			s->plens[fam][r->prefix_len / 64] |= 1ULL << (r->prefix_len % 64);
 			g->nentries++;
 		}
@@ -718,7 +698,7 @@ static const struct groups_group *groups_route_one(const struct groups *g,
 			uint8_t masked[16];
 
 			bits &= ~(1ULL << b);
-			groups_mask(masked, addr, plen);
+			util_prefix_mask(masked, addr, plen);
 			run = groups_run_find(g, s->index, fam, plen, masked);
 			if (!run)
 				continue;

@@ -45,7 +45,7 @@ static const char *gstore_read_group(const struct store_row *r, void *row)
 	if (!store_col_copy(r, 2, gr->aid, sizeof(gr->aid)))
 		return "aid";
 	if (!store_col_null(r, 3) &&
-	    !store_addr_parse(store_col_text(r, 3), &gr->family, gr->addr))
+	    !mapping_addr_parse(store_col_text(r, 3), &gr->family, gr->addr))
 		return "address";
 	if (!mapping_proto_parse(store_col_text(r, 5), &protos))
 		return "proto";
@@ -117,7 +117,7 @@ static bool gstore_cidr_parse(const char *s, struct groups_rule *r)
 	memcpy(addr, s, (size_t)(slash - s));
 	addr[slash - s] = '\0';
 	len = strtoul(slash + 1, &end, 10);
-	if (*end != '\0' || len > 128 || !store_addr_parse(addr, &r->family, r->addr))
+	if (*end != '\0' || len > 128 || !mapping_addr_parse(addr, &r->family, r->addr))
 		return false;
 	r->prefix_len = (uint8_t)len;
 	return true;

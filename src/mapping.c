@@ -153,6 +153,28 @@ static bool mapping_check_name(const char *in, const char *name, size_t len,
 	return true;
 }
 
+bool mapping_addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
+{
+	uint8_t bin[16] = { 0 };
+
+	if (inet_pton(AF_INET, s, bin) == 1)
+		*family = AF_INET;
+	else if (inet_pton(AF_INET6, s, bin) == 1)
+		*family = AF_INET6;
+	else
+		return false;
+	memcpy(addr, bin, sizeof(bin));
+	return true;
+}
+
+void mapping_addr_clean(uint8_t family, uint8_t addr[16])
+{
+	if (family == AF_INET)
+		memset(addr + 4, 0, 12);
+	else if (family != AF_INET6)
+		memset(addr, 0, 16);
+}
+
 /*
  * The input is copied before anything is written to out, so out may be the
  * same buffer as in (mapping_validate relies on that).

@@ -54,6 +54,20 @@ bool mapping_proto_parse(const char *s, unsigned *proto);
 const char *mapping_proto_name(unsigned proto);
 
 /*
+ * Parses an IPv4 or IPv6 literal into family and 16 bytes (IPv4 in the
+ * first 4, the rest zero): the binary form groups, fan-out and the store
+ * keep.  Returns false for anything else, leaving family and addr untouched.
+ */
+bool mapping_addr_parse(const char *s, uint8_t *family, uint8_t addr[16]);
+
+/*
+ * Clears the bytes of addr that family does not use (all of them for 0),
+ * so that equal addresses are equal bytes, in the store and in service
+ * keys alike.
+ */
+void mapping_addr_clean(uint8_t family, uint8_t addr[16]);
+
+/*
  * Canonicalises an address: an IPv4 or IPv6 literal becomes its inet_ntop
  * form and family is set; a syntactically valid domain name (RFC 1123 labels)
  * is lower-cased and family is 0.  Returns false with err filled (field

@@ -289,6 +289,25 @@ static void nfq_refuse(struct nfq_worker *w, struct nfq_batch *b,
 }
 
 /*
+ * Gives the verdict mux decided for a group's packet, rewritten already
+ * when it is accepted: accept it with its new bytes, or drop it, refusing
+ * its client first when the decision says so.
+ */
+static void nfq_answer(struct nfq_worker *w, struct nfq_batch *b,
+		       enum mux_action action, uint32_t id, const uint8_t *pkt,
+		       size_t len)
+{
+	if (action == MUX_REWRITE) {
+		b->rewritten++;
+		nfq_verdict(w, id, NF_ACCEPT, pkt, len);
+		return;
+	}
+	if (action == MUX_REFUSE)
+		nfq_refuse(w, b, pkt, len);
+	nfq_verdict(w, id, NF_DROP, NULL, 0);
+}
+
+/*
  * Hands a packet the static table did not take to the mux.  Returns false
  * when it is no group's, for the caller to pass it.
  */
@@ -298,26 +317,16 @@ static bool nfq_mux(struct nfq_worker *w, struct nfq_batch *b, uint32_t id,
 		    bool csum_partial)
 {
 	uint16_t port = 0;
+	enum mux_action action = mux_packet(w->mux, b->snap, dir, key, view, payload,
+					    plen, csum_partial, id, b->now_ms, &port);
 
-	switch (mux_packet(w->mux, b->snap, dir, key, view, payload, plen,
-			   csum_partial, id, b->now_ms, &port)) {
-	case MUX_PASS:
+	if (action == MUX_PASS)
 		return false;
-	case MUX_REWRITE:
+	if (action == MUX_REWRITE)
 		pkt_rewrite(payload, plen, view, port, csum_partial);
-		b->rewritten++;
-		nfq_verdict(w, id, NF_ACCEPT, payload, plen);
-		break;
-	case MUX_HELD:
-		break;
-	case MUX_REFUSE:
-		nfq_refuse(w, b, payload, plen);
-		nfq_verdict(w, id, NF_DROP, NULL, 0);
-		break;
-	case MUX_DROP:
-		nfq_verdict(w, id, NF_DROP, NULL, 0);
-		break;
-	}
+	/* A held packet gets its verdict late, from nfq_late. */
+	if (action != MUX_HELD)
+		nfq_answer(w, b, action, id, payload, plen);
 	return true;
 }
 
@@ -332,18 +341,9 @@ static void nfq_late(struct nfq_worker *w, struct nfq_batch *b, size_t sweep)
 
 	do {
 		n = mux_late(w->mux, b->snap, b->now_ms, w->late, NFQ_LATE_MAX);
-		for (size_t i = 0; i < n; i++) {
-			struct mux_late *l = &w->late[i];
-
-			if (l->action == MUX_REWRITE) {
-				b->rewritten++;
-				nfq_verdict(w, l->e.info.packet_id, NF_ACCEPT, l->e.packet, l->e.len);
-				continue;
-			}
-			if (l->action == MUX_REFUSE)
-				nfq_refuse(w, b, l->e.packet, l->e.len);
-			nfq_verdict(w, l->e.info.packet_id, NF_DROP, NULL, 0);
-		}
+		for (size_t i = 0; i < n; i++)
+			nfq_answer(w, b, w->late[i].action, w->late[i].e.info.packet_id,
+				   w->late[i].e.packet, w->late[i].e.len);
 		nfq_flush(w);
 	} while (n == NFQ_LATE_MAX);
 	mux_expire(w->mux, b->snap, b->now_ms, mux_busy(w->mux) ? NFQ_SWEEP_FLUSH : sweep);

@@ -512,33 +512,19 @@ static void pkt_csum_patch(uint8_t *buf, size_t off, uint16_t from,
 	pkt_put16(buf + off, check);
 }
 
-/*
- * Fills in the checksum over [off, off + n) the way the kernel would have
- * for a CHECKSUM_PARTIAL packet: the checksum field already holds the
- * pseudo-header sum, so summing the segment with that field in place and
- * storing the complement yields the full checksum.  Taking the pseudo-header
- * from the field rather than rebuilding it keeps the kernel's view of it,
- * including the final destination of an IPv6 routing header.
- *
- * The sum runs over native 32-bit words into a 64-bit accumulator; the one's
- * complement sum does not depend on byte order (RFC 1071), so the result is
- * stored back as the same native word.
- */
-static void pkt_csum_complete(uint8_t *buf, size_t off, size_t n,
-			      size_t csum_off, bool udp)
+uint16_t pkt_csum_sum(const uint8_t *p, size_t n, uint16_t sum)
 {
-	const uint8_t *p = buf + off;
-	uint64_t sum = 0;
+	uint64_t acc = sum;
 	uint32_t w32;
 	uint16_t w16;
 
 	for (; n >= 4; p += 4, n -= 4) {
 		memcpy(&w32, p, 4);
-		sum += w32;
+		acc += w32;
 	}
 	if (n >= 2) {
 		memcpy(&w16, p, 2);
-		sum += w16;
+		acc += w16;
 		p += 2;
 		n -= 2;
 	}
@@ -547,16 +533,34 @@ static void pkt_csum_complete(uint8_t *buf, size_t off, size_t n,
 		uint8_t last[2] = { p[0], 0 };
 
 		memcpy(&w16, last, 2);
-		sum += w16;
+		acc += w16;
 	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	w16 = (uint16_t)~sum;
-	if (udp && w16 == 0)
-		w16 = 0xffff;
-	memcpy(buf + csum_off, &w16, 2);
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+/*
+ * Fills in the checksum over [off, off + n) the way the kernel would have
+ * for a CHECKSUM_PARTIAL packet: the checksum field already holds the
+ * pseudo-header sum, so summing the segment with that field in place and
+ * storing the complement yields the full checksum.  Taking the pseudo-header
+ * from the field rather than rebuilding it keeps the kernel's view of it,
+ * including the final destination of an IPv6 routing header.
+ *
+ * The sum is in the machine's byte order (see pkt_csum_sum), so it is
+ * stored back as the same native word.
+ */
+static void pkt_csum_complete(uint8_t *buf, size_t off, size_t n,
+			      size_t csum_off, bool udp)
+{
+	uint16_t check = (uint16_t)~pkt_csum_sum(buf + off, n, 0);
+
+	if (udp && check == 0)
+		check = 0xffff;
+	memcpy(buf + csum_off, &check, 2);
 }
 
 void pkt_rewrite(uint8_t *buf, size_t len, const struct pkt_view *view,

@@ -87,6 +87,18 @@ void pkt_rewrite(uint8_t *buf, size_t len, const struct pkt_view *view,
 		 uint16_t new_port, bool csum_partial);
 
 /*
+ * Adds the one's complement sum (RFC 1071) of n bytes at p to sum and
+ * returns the result folded to 16 bits.  The words are read in the
+ * machine's byte order, which the one's complement sum does not depend on:
+ * the result is the network-order sum laid out in that same order, so its
+ * complement is stored with memcpy, not a byte-order conversion.  A
+ * trailing odd byte counts as if followed by a zero; a part that starts at
+ * an odd offset of the summed whole has its sum byte-swapped before it is
+ * added.  For pkt_rewrite and for fan-out copies (fanpkt.h).
+ */
+uint16_t pkt_csum_sum(const uint8_t *p, size_t n, uint16_t sum);
+
+/*
  * The largest packet pkt_build_refusal writes: an ICMPv6 error filled to the
  * IPv6 minimum MTU.  An output buffer of this size always suffices.
  */

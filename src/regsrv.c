@@ -30,6 +30,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "control.h"
+#include "groupjson.h"
 #include "log.h"
 #include "regproto.h"
 #include "regsrv.h"
@@ -94,52 +95,17 @@ static int64_t regsrv_ms(void)
 
 bool regsrv_net_parse(const char *s, struct regsrv_net *net)
 {
-	char buf[64];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long len;
-	char *end;
+	struct mapping_error err;
 
-	if (alen == 0 || alen >= sizeof(buf))
-		return false;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
 	memset(net, 0, sizeof(*net));
-	if (inet_pton(AF_INET, buf, net->addr) == 1)
-		net->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, net->addr) == 1)
-		net->family = AF_INET6;
-	else
-		return false;
-	net->prefix_len = net->family == AF_INET ? 32 : 128;
-	if (!slash)
-		return true;
-	errno = 0;
-	len = strtoul(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || slash[1] == '-' || len > net->prefix_len)
-		return false;
-	net->prefix_len = (uint8_t)len;
-	return true;
-}
-
-static bool regsrv_in_net(const struct regsrv_net *net, uint8_t family,
-			  const uint8_t addr[16])
-{
-	unsigned bits = net->prefix_len;
-	size_t whole = bits / 8;
-
-	if (net->family != family || memcmp(net->addr, addr, whole) != 0)
-		return false;
-	if (bits % 8 == 0)
-		return true;
-	return ((net->addr[whole] ^ addr[whole]) & (0xff << (8 - bits % 8))) == 0;
+	return groupjson_cidr_parse(s, "", &net->family, net->addr, &net->prefix_len, &err);
 }
 
 static bool regsrv_in_nets(const struct regsrv_net *nets, size_t n, uint8_t family,
 			   const uint8_t addr[16])
 {
 	for (size_t i = 0; i < n; i++)
-		if (regsrv_in_net(&nets[i], family, addr))
+		if (nets[i].family == family && util_prefix_eq(nets[i].addr, addr, nets[i].prefix_len))
 			return true;
 	return false;
 }

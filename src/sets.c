@@ -102,6 +102,28 @@ static int sets_run(struct sets *s, char *script, size_t len, char *errbuf,
 	return 0;
 }
 
+/*
+ * Closes the script that out wrote into *script, runs it and frees it.
+ * Returns sets_run's result.
+ */
+static int sets_run_stream(struct sets *s, FILE *out, char **script, size_t *len,
+			   char *errbuf, size_t errlen)
+{
+	int rc;
+
+	fclose(out);
+	rc = sets_run(s, *script, *len, errbuf, errlen);
+	free(*script);
+	return rc;
+}
+
+/* Swaps name.new, filled since its flush, in for name and drops the old one. */
+static void sets_swap_line(FILE *out, const char *name)
+{
+	fprintf(out, "swap %s.new %s\n", name, name);
+	fprintf(out, "destroy %s.new\n", name);
+}
+
 static void sets_create_line(FILE *out, size_t i, const char *suffix)
 {
 	fprintf(out, "create %s%s %s family %s maxelem 1048576 -exist\n", sets_all[i].name, suffix,
@@ -193,7 +215,6 @@ int sets_sync(struct sets *s, const struct table_rule *rules, size_t n,
 	char *script = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&script, &len);
-	int rc;
 
 	if (!out) {
 		snprintf(errbuf, errlen, "out of memory");
@@ -205,13 +226,9 @@ int sets_sync(struct sets *s, const struct table_rule *rules, size_t n,
 		sets_create_line(out, i, ".new");
 		fprintf(out, "flush %s.new\n", sets_all[i].name);
 		sets_entries(out, i, rules, n);
-		fprintf(out, "swap %s.new %s\n", sets_all[i].name, sets_all[i].name);
-		fprintf(out, "destroy %s.new\n", sets_all[i].name);
+		sets_swap_line(out, sets_all[i].name);
 	}
-	fclose(out);
-	rc = sets_run(s, script, len, errbuf, errlen);
-	free(script);
-	return rc;
+	return sets_run_stream(s, out, &script, &len, errbuf, errlen);
 }
 
 /* Fills the port sets names[0..n) with lists[i] each, swapping each in whole. */
@@ -222,7 +239,6 @@ static int sets_fill_ports(struct sets *s, const char *const *names,
 	char *script = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&script, &len);
-	int rc;
 
 	if (!out) {
 		snprintf(errbuf, errlen, "out of memory");
@@ -234,13 +250,9 @@ static int sets_fill_ports(struct sets *s, const char *const *names,
 		fprintf(out, "flush %s.new\n", names[i]);
 		for (size_t p = 0; p < counts[i]; p++)
 			fprintf(out, "add %s.new %u -exist\n", names[i], lists[i][p]);
-		fprintf(out, "swap %s.new %s\n", names[i], names[i]);
-		fprintf(out, "destroy %s.new\n", names[i]);
+		sets_swap_line(out, names[i]);
 	}
-	fclose(out);
-	rc = sets_run(s, script, len, errbuf, errlen);
-	free(script);
-	return rc;
+	return sets_run_stream(s, out, &script, &len, errbuf, errlen);
 }
 
 int sets_sync_ports(struct sets *s, const uint16_t *vports, size_t nv,

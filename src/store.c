@@ -635,20 +635,6 @@ bool store_col_copy(const struct store_row *r, int col, char *dst, size_t size)
 	return true;
 }
 
-bool store_addr_parse(const char *s, uint8_t *family, uint8_t addr[16])
-{
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, addr) == 1) {
-		*family = AF_INET6;
-		return true;
-	}
-	return false;
-}
-
 void store_addr_format(uint8_t family, const uint8_t addr[16],
 		       char out[STORE_ADDR_LEN])
 {

@@ -140,13 +140,6 @@ const char *store_col_text(const struct store_row *r, int col);
 /* Copies the column's text into dst; false when NULL or longer than size - 1. */
 bool store_col_copy(const struct store_row *r, int col, char *dst, size_t size);
 
-/*
- * Parses an IPv4 or IPv6 literal, the form every address column holds,
- * into family and addr (zero-padded).  Returns false for anything else.
- * Pure.
- */
-bool store_addr_parse(const char *s, uint8_t *family, uint8_t addr[16]);
-
 /* Room for the longest address store_addr_format writes, NUL included. */
 #define STORE_ADDR_LEN 46
 /* The inet_ntop form of addr; an unknown family gives "". */

@@ -5,6 +5,8 @@
 #ifndef PORTSHARE_UTIL_H
 #define PORTSHARE_UTIL_H
 
+#include <endian.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -43,6 +45,38 @@ static inline const char *util_name_at(const char *const *names, size_t n,
 				       unsigned i)
 {
 	return i < n ? names[i] : "unknown";
+}
+
+/*
+ * Copies the first plen bits of a 16-byte address (IPv4 in the first 4
+ * bytes) and zeroes the rest; out may be addr.  Two 64-bit words rather
+ * than 16 bytes, because group routing masks a client's address once per
+ * prefix length.
+ */
+static inline void util_prefix_mask(uint8_t out[16], const uint8_t addr[16],
+				    unsigned plen)
+{
+	uint64_t w[2];
+
+	memcpy(w, addr, sizeof(w));
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned bits = plen > 64 * i ? plen - 64 * i : 0;
+		uint64_t mask = bits >= 64 ? ~0ULL : bits ? ~0ULL << (64 - bits) : 0;
+
+		w[i] &= htobe64(mask);
+	}
+	memcpy(out, w, sizeof(w));
+}
+
+/* True when two 16-byte addresses agree on their first plen bits. */
+static inline bool util_prefix_eq(const uint8_t a[16], const uint8_t b[16],
+				  unsigned plen)
+{
+	uint8_t ma[16], mb[16];
+
+	util_prefix_mask(ma, a, plen);
+	util_prefix_mask(mb, b, plen);
+	return memcmp(ma, mb, sizeof(ma)) == 0;
 }
 
 #endif

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "mapping.h"
 #include "store.h"
 #define TESTDB_NAME "store"
 #include "testdb.h"
@@ -365,7 +366,7 @@ static const char *thing_read(const struct store_row *r, void *row)
 	if (!store_col_copy(r, 1, t->name, sizeof(t->name)))
 		return "name";
 	if (!store_col_null(r, 2) &&
-	    !store_addr_parse(store_col_text(r, 2), &t->family, t->addr))
+	    !mapping_addr_parse(store_col_text(r, 2), &t->family, t->addr))
 		return "address";
 	t->n = store_col_null(r, 3) ? -1 : store_col_int(r, 3);
 	return NULL;
@@ -387,7 +388,7 @@ static struct thing thing_make(const char *name, const char *addr, int64_t n)
 	memset(&t, 0, sizeof(t));
 	snprintf(t.name, sizeof(t.name), "%s", name);
 	if (addr != NULL)
-		ck_assert(store_addr_parse(addr, &t.family, t.addr));
+		ck_assert(mapping_addr_parse(addr, &t.family, t.addr));
 	t.n = n;
 	return t;
 }
@@ -487,17 +488,17 @@ START_TEST(addr_parse_format)
 	uint8_t family = 0, addr[16];
 	char out[STORE_ADDR_LEN];
 
-	ck_assert(store_addr_parse("10.1.2.3", &family, addr));
+	ck_assert(mapping_addr_parse("10.1.2.3", &family, addr));
 	ck_assert_int_eq(family, AF_INET);
 	store_addr_format(family, addr, out);
 	ck_assert_str_eq(out, "10.1.2.3");
-	ck_assert(store_addr_parse("2001:DB8::0:1", &family, addr));
+	ck_assert(mapping_addr_parse("2001:DB8::0:1", &family, addr));
 	ck_assert_int_eq(family, AF_INET6);
 	store_addr_format(family, addr, out);
 	ck_assert_str_eq(out, "2001:db8::1");
-	ck_assert(!store_addr_parse("10.1.2", &family, addr));
-	ck_assert(!store_addr_parse("", &family, addr));
-	ck_assert(!store_addr_parse("10.0.0.1/8", &family, addr));
+	ck_assert(!mapping_addr_parse("10.1.2", &family, addr));
+	ck_assert(!mapping_addr_parse("", &family, addr));
+	ck_assert(!mapping_addr_parse("10.0.0.1/8", &family, addr));
 	store_addr_format(0, addr, out);
 	ck_assert_str_eq(out, "");
 }
