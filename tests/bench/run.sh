@@ -10,6 +10,21 @@
 # then TCP through a mapping, 1 000 REST writes under traffic, and the
 # flow table's memory.
 #
+# In the main table both hosts share every CPU, and veth runs the
+# server's receive path (up to and including the NFQUEUE enqueue) on the
+# sending CPU: the sender pays for it, so it cannot offer twice what a
+# consumer takes, and the 2x column is no overload test there.  The last
+# section is one: the client gets CPU 0 and the server the others (one
+# on a 2-CPU machine), every process is pinned to its host's CPUs, and
+# the server's veth hands received packets to the server's CPUs (RPS), so
+# the server pays for its whole receive path and one sender thread can
+# offer more than the server takes, as a remote sender would.  There the
+# kernel, the bare consumer and portshared are offered twice their
+# lossless rate twice: with the receive path in softirq (the kernel's
+# default, ahead of every process on the CPU) and in a NAPI thread
+# (/sys/class/net/DEV/threaded), which the scheduler shares with the
+# consumer.
+#
 # For every UDP path:
 # - the maximum lossless rate: an unpaced probe, then a paced bisection
 #   (BENCH_STEPS trials of BENCH_TRIAL seconds) for the highest rate that
@@ -51,6 +66,7 @@ else
 fi
 SIZE=64
 THREADS=${BENCH_THREADS:-2}
+MAIN_THREADS=$THREADS
 LOSS=0.001       # the lossless threshold: under 0.1%
 PERF_RATE=50000  # instructions are counted at this rate (or half the lossless one)
 SETTLE=0.3       # after the sender stops, queued packets drain this long
@@ -108,12 +124,44 @@ calc() { awk "BEGIN { printf \"%.6g\", $* }"; }
 int() { awk "BEGIN { printf \"%d\", $* + 0.5 }"; }
 ge() { awk "BEGIN { exit !($1 >= $2) }"; }
 
+# The CPUs of each host when they are split (SPLIT=1, the overload
+# section): the client (the sender) gets CPU 0, the server (the path
+# under test, its sinks, the daemon) the rest.  Otherwise both get all.
+NCPU=$(nproc)
+ALL_CPUS=0-$((NCPU - 1))
+SPLIT=0
+if ((NCPU >= 2)); then
+	CLI_CPUS=0
+	SRV_CPUS=1-$((NCPU - 1))
+	SRV_MASK=$(printf '%x' $((((1 << NCPU) - 1) & ~1)))
+else
+	CLI_CPUS=0
+	SRV_CPUS=0
+	SRV_MASK=1
+fi
+host_cpus() { # NS: the CPUs of that host
+	if ((SPLIT == 0)); then
+		echo "$ALL_CPUS"
+	elif [[ $1 == "$cli" ]]; then
+		echo "$CLI_CPUS"
+	else
+		echo "$SRV_CPUS"
+	fi
+}
+# on NS COMMAND...: runs COMMAND in NS on that host's CPUs.
+on() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" taskset -c "$(host_cpus "$ns")" "$@"
+}
 # bg NS OUT COMMAND...: runs COMMAND in NS in the background, stdout to
-# OUT; sets BG_PID (ip netns exec execs the command, so it is its PID).
+# OUT; sets BG_PID (ip netns exec and taskset exec the command, so it is
+# its PID; a shell function in the background would be a subshell).
 bg() {
-	local ns=$1 out=$2
+	local ns=$1 out=$2 cpus
 	shift 2
-	ip netns exec "$ns" "$@" >"$out" 2>>"$tmp/stderr" &
+	cpus=$(host_cpus "$ns")
+	ip netns exec "$ns" taskset -c "$cpus" "$@" >"$out" 2>>"$tmp/stderr" &
 	BG_PID=$!
 	pids+=("$BG_PID")
 }
@@ -144,12 +192,47 @@ for i in $(seq 11 26); do
 done
 ip -n "$srv" link set vs up
 ip -n "$cli" link set vc up
+# rx_model sender|softirq|thread: where the server's receive path runs.
+# sender: veth's default, in softirq on the sending CPU.  softirq: RPS
+# queues each packet to a server CPU's backlog, and the softirq that
+# drains it preempts whatever runs there (a NIC's default).  thread: the
+# veth delivers through NAPI (GRO on the server side; TSO off on the
+# client side, or veth keeps socket packets off NAPI), and the NAPI poll
+# runs in a kernel thread on the server's CPUs, scheduled like any other;
+# when it falls behind, the veth ring (256 packets) overflows and the
+# excess is dropped on the client's side before any work is spent on it.
+RX_MODEL=sender
+rx_model() {
+	local t
+	RX_MODEL=$1
+	case $1 in
+	thread)
+		ip netns exec "$srv" sh -c 'echo 0 >/sys/class/net/vs/queues/rx-0/rps_cpus'
+		ip netns exec "$cli" ethtool -K vc tso off >/dev/null
+		ip netns exec "$srv" ethtool -K vs gro on >/dev/null
+		ip netns exec "$srv" sh -c 'echo 1 >/sys/class/net/vs/threaded'
+		sleep 0.2
+		for t in $(pgrep '^napi/vs-'); do
+			taskset -pc "$SRV_CPUS" "$t" >/dev/null
+		done
+		;;
+	softirq | sender)
+		# Writing 0 fails (EIO) while the veth has no NAPI instance to stop.
+		ip netns exec "$srv" sh -c 'echo 0 >/sys/class/net/vs/threaded' 2>/dev/null || true
+		ip netns exec "$srv" ethtool -K vs gro off >/dev/null
+		ip netns exec "$cli" ethtool -K vc tso on >/dev/null
+		local mask=0
+		[[ $1 == softirq ]] && mask=$SRV_MASK
+		ip netns exec "$srv" sh -c "echo $mask >/sys/class/net/vs/queues/rx-0/rps_cpus"
+		;;
+	esac
+}
 # Eight source addresses for ordinary traffic: --queue-balance hashes
 # addresses only, so one address would put everything on one queue.
 GEN_SRC=$(IFS=,; echo "${SOURCES[*]:0:8}")
 SWEEP_SRC=$(IFS=,; echo "${SOURCES[*]}")
 # A few datagrams resolve the neighbours before anything is measured.
-ip netns exec "$cli" "$BENCH_BIN/gen" -d $SRV -p 9 -r 100 -T 0.3 -B "$GEN_SRC" >/dev/null
+on "$cli" "$BENCH_BIN/gen" -d $SRV -p 9 -r 100 -T 0.3 -B "$GEN_SRC" >/dev/null
 
 # --- One trial ---------------------------------------------------------------
 
@@ -187,7 +270,7 @@ trial() {
 	sleep 0.15
 	c0=$(proc_cpu "$CONSUMER")
 	read -r h0 s0 < <(host_cpu)
-	ip netns exec "$cli" "$BENCH_BIN/gen" -d $SRV -s $SIZE -t "$THREADS" -r "$rate" \
+	on "$cli" "$BENCH_BIN/gen" -d $SRV -s $SIZE -t "$THREADS" -r "$rate" \
 		-T "$secs" "${GEN_ARGS[@]}" >"$tmp/gen.out" 2>>"$tmp/stderr" || true
 	sleep $SETTLE
 	c1=$(proc_cpu "$CONSUMER")
@@ -308,7 +391,7 @@ measure() {
 	rec row "name=$name" "label=$label" "lossless_pps=$lo" "sender_bound=$sender" \
 		"probe_offered_pps=$max" "offered_2x_pps=$off2" "delivered_2x_pps=$del2" \
 		"cons_us_per_pkt=$best_cpu" "host_us_per_pkt=$best_host" "ins_u_per_pkt=$ins" \
-		"ins_rate_pps=$prate" "consumer=$kind" "bad=$T_BAD"
+		"ins_rate_pps=$prate" "consumer=$kind" "bad=$T_BAD" "rx_model=$RX_MODEL"
 }
 # CPU microseconds per packet of the consumer in the last trial (ticks are
 # 10 ms); the kernel paths count the host's softirq time.
@@ -336,7 +419,7 @@ tcp_run() { # NAME LABEL PORT: iperf3 from the client to SRV:PORT, server on P_A
 	bg "$srv" "$tmp/iperf-s.out" iperf3 -s -1 -p $P_ASSIGNED
 	srv_pid=$BG_PID
 	sleep 0.3
-	ip netns exec "$cli" timeout $((TCP_S + 15)) iperf3 -c $SRV -p "$3" -t "$TCP_S" -J \
+	on "$cli" timeout $((TCP_S + 15)) iperf3 -c $SRV -p "$3" -t "$TCP_S" -J \
 		>"$tmp/iperf.json" 2>>"$tmp/stderr" || true
 	stop "$srv_pid"
 	gbps=$(python3 -c 'import json,sys
@@ -388,11 +471,11 @@ API=http://$HTTP/api/v1
 mkdir -p "$tmp/d" "$tmp/state"
 ip netns exec "$srv" "$IPT_TOOL" install --queues 0:2 --state-dir "$tmp/state" >/dev/null
 FLOWS=1048576
-start_daemon() { # starts portshared in the server host and waits for its API
+start_daemon() { # [OPTION...]: starts portshared in the server host, waits for its API
 	local i
 	bg "$srv" "$tmp/daemon.out" "$PORTSHARED" --db "$tmp/d/ps.db" --http $HTTP \
 		--web "$root/web" --queues 0:2 --flows $FLOWS --flow-file "$tmp/d/ps.flows" \
-		--log-level warn
+		--log-level warn "$@"
 	DAEMON=$BG_PID
 	for ((i = 0; i < 300; i++)); do
 		ip netns exec "$srv" curl -sf "http://$HTTP/healthz" >/dev/null 2>&1 && return 0
@@ -528,7 +611,7 @@ fill_rate=$(row_value group-newflow lossless_pps)
 fill_s=$((QUICK == 1 ? 1 : 4))
 say "flow table: filling at $fill_rate flows/s for $fill_s s"
 g0=$(group_flows)
-ip netns exec "$cli" "$BENCH_BIN/gen" -d $SRV -p $P_VIRT -B "$SWEEP_SRC" --sweep 60000 \
+on "$cli" "$BENCH_BIN/gen" -d $SRV -p $P_VIRT -B "$SWEEP_SRC" --sweep 60000 \
 	-s $SIZE -t "$THREADS" -r "$fill_rate" -T $fill_s >/dev/null 2>>"$tmp/stderr" || true
 sleep $SETTLE
 g1=$(group_flows)
@@ -567,6 +650,52 @@ SINKS=("$srv:$P_CONT")
 measure fan-4-listener "fan-out 4: the listener" portshared
 SINKS=("${SINKS_ALL[@]}")
 
+# --- 8: overload, a server CPU of its own -------------------------------------
+
+stop "$DAEMON"
+ip netns exec "$srv" "$IPT_TOOL" uninstall --state-dir "$tmp/state" >/dev/null || true
+SPLIT=1
+THREADS=1
+RX_MODE=sum
+SINKS=("$srv:$P_ASSIGNED")
+# overload NAME: the row NAME was just measured with the receive path in
+# softirq; offers twice its lossless rate again with the path in a NAPI
+# thread, and records what was delivered.  OVL_TAG names the variant.
+overload() {
+	local lo off del
+	lo=$(row_value "$1" lossless_pps)
+	rx_model thread
+	trial "$((2 * lo))"
+	off=$(int "$T_SENT / $T_SECS")
+	del=$(int "$T_RX / $T_SECS")
+	rx_model softirq
+	say "$1 ($OVL_TAG): NAPI thread, offered $off, delivered $del"
+	rec ovl "name=$1" "variant=$OVL_TAG" "offered_pps=$off" "delivered_pps=$del"
+}
+rx_model softirq
+GEN_ARGS=(-p "$P_ASSIGNED" -B "$GEN_SRC")
+CONSUMER=""
+measure ovl-kernel "kernel, no rules" softirq
+OVL_TAG=default overload ovl-kernel
+srv_ipt -t raw -A PREROUTING -p udp --dport $P_ASSIGNED -j NFQUEUE --queue-balance 0:1
+bare
+measure ovl-nfqbare "nfqbare (accept)" nfqbare
+OVL_TAG=default overload ovl-nfqbare
+stop "$CONSUMER"
+srv_ipt -t raw -F PREROUTING
+ip netns exec "$srv" "$IPT_TOOL" install --queues 0:2 --state-dir "$tmp/state" >/dev/null
+start_daemon
+CONSUMER=$DAEMON
+GEN_ARGS=(-p "$P_SHARED" -B "$GEN_SRC")
+measure ovl-ps "portshared, 1 mapping" portshared
+OVL_TAG=default overload ovl-ps
+# Priority over the NAPI thread: the workers at nice -10.
+stop "$DAEMON"
+start_daemon --worker-nice -10
+CONSUMER=$DAEMON
+OVL_TAG=nice-10 overload ovl-ps
+SPLIT=0
+
 # --- The table -----------------------------------------------------------------
 
 stop "$DAEMON"
@@ -578,8 +707,9 @@ if ! ge 1.5 "$load_start"; then
 fi
 rec meta "load_start=$load_start" "load_end=$load_end" "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "cpus=$(nproc)" "kernel=$(uname -r)" \
 	"cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1 | tr -s ' ')" \
-	"quick=$QUICK" "size=$SIZE" "threads=$THREADS" "sources=8" "trial_s=$TRIAL" \
+	"quick=$QUICK" "size=$SIZE" "threads=$MAIN_THREADS" "sources=8" "trial_s=$TRIAL" \
 	"steps=$STEPS" "tcp_s=$TCP_S" "duration_s=$took" "perf=$HAVE_PERF" \
+	"client_cpus=$CLI_CPUS" "server_cpus=$SRV_CPUS" \
 	"portshared=$PORTSHARED"
 mkdir -p "$RESULTS"
 python3 "$here/report.py" "$records" "$RESULTS/latest.json"
