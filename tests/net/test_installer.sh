@@ -223,6 +223,35 @@ rc=0
 psi install --queues 0:0 >/dev/null 2>&1 || rc=$?
 check "bad --queues exits 2" test "$rc" = 2
 
+# --napi-threads: a veth pair in the namespace, GRO on so that each end has
+# a NAPI instance to run in a thread.  psnapi1 is threaded already, so it
+# is not install's to switch back.
+in_ns ip link add psnapi0 type veth peer name psnapi1
+in_ns ip link set psnapi0 up
+in_ns ip link set psnapi1 up
+in_ns ethtool -K psnapi0 gro on >/dev/null
+in_ns ethtool -K psnapi1 gro on >/dev/null
+in_ns sh -c 'echo 1 >/sys/class/net/psnapi1/threaded'
+threaded_is() { # IFACE VALUE
+	[[ $(in_ns cat "/sys/class/net/$1/threaded") == "$2" ]]
+}
+check "psnapi0 starts in softirq" threaded_is psnapi0 0
+check "install --napi-threads succeeds despite a missing interface" \
+	psi install --napi-threads psnapi0,psnapi1,psnapi9 2>"$work/napi.err"
+check "the missing interface is named in a warning" grep -q "no interface psnapi9" "$work/napi.err"
+check "psnapi0 runs in NAPI threads" threaded_is psnapi0 1
+psi status >"$work/napi.status" || true
+check "status lists psnapi0, not psnapi1" \
+	sh -c "grep -q 'psnapi0 *threaded=1' '$work/napi.status' && ! grep -q psnapi1 '$work/napi.status'"
+check "uninstall after --napi-threads succeeds" psi uninstall
+check "psnapi0 is back in softirq" threaded_is psnapi0 0
+check "psnapi1, threaded before install, stays threaded" threaded_is psnapi1 1
+check "state file removed after the NAPI cycle" state_dir_empty
+check "iptables-save is as before after the NAPI cycle" same_as_before v4
+rc=0
+psi install --napi-threads ../eth0 >/dev/null 2>&1 || rc=$?
+check "an interface name with a path in it exits 2" test "$rc" = 2
+
 echo "1..$n"
 echo "installer: $passed passed, $failed failed"
 ((failed == 0))
