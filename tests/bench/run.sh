@@ -125,17 +125,18 @@ int() { awk "BEGIN { printf \"%d\", $* + 0.5 }"; }
 ge() { awk "BEGIN { exit !($1 >= $2) }"; }
 
 # The CPUs of each host when they are split (SPLIT=1, the overload
-# section): the client (the sender) gets CPU 0, the server (the path
-# under test, its sinks, the daemon) the rest.  Otherwise both get all.
+# section): the client (the sender) gets CPU 0 and the server (the path
+# under test, its sinks, the daemon) CPU 1, whatever the machine has, so
+# that the server's one CPU is what is overloaded.  Otherwise both get
+# all.
 NCPU=$(nproc)
 ALL_CPUS=0-$((NCPU - 1))
 SPLIT=0
+CLI_CPUS=0
 if ((NCPU >= 2)); then
-	CLI_CPUS=0
-	SRV_CPUS=1-$((NCPU - 1))
-	SRV_MASK=$(printf '%x' $((((1 << NCPU) - 1) & ~1)))
+	SRV_CPUS=1
+	SRV_MASK=2
 else
-	CLI_CPUS=0
 	SRV_CPUS=0
 	SRV_MASK=1
 fi
@@ -165,9 +166,14 @@ bg() {
 	BG_PID=$!
 	pids+=("$BG_PID")
 }
-stop() { # PID: TERM it and reap it
+stop() { # PID: TERM it, reap it, and forget it, so cleanup never hits a reused PID
+	local p kept=()
 	kill -TERM "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
+	for p in "${pids[@]}"; do
+		[[ $p == "$1" ]] || kept+=("$p")
+	done
+	pids=("${kept[@]}")
 }
 field() { # FILE KEY: the value of KEY=... in FILE's last line
 	tail -n 1 "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"
@@ -182,48 +188,55 @@ for ns in "$cli" "$srv"; do
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
 done
-ip -n "$srv" link add vs type veth peer name vc netns "$cli"
+# The server's end is named after the run: its NAPI thread, a kernel
+# thread outside any namespace, is found by that name.
+VS=vs$$
+ip -n "$srv" link add "$VS" type veth peer name vc netns "$cli"
 SRV=198.18.50.1
-ip -n "$srv" addr add $SRV/24 dev vs
+ip -n "$srv" addr add $SRV/24 dev "$VS"
 SOURCES=()
 for i in $(seq 11 26); do
 	ip -n "$cli" addr add "198.18.50.$i/24" dev vc
 	SOURCES+=("198.18.50.$i")
 done
-ip -n "$srv" link set vs up
+ip -n "$srv" link set "$VS" up
 ip -n "$cli" link set vc up
-# rx_model sender|softirq|thread: where the server's receive path runs.
-# sender: veth's default, in softirq on the sending CPU.  softirq: RPS
-# queues each packet to a server CPU's backlog, and the softirq that
-# drains it preempts whatever runs there (a NIC's default).  thread: the
-# veth delivers through NAPI (GRO on the server side; TSO off on the
-# client side, or veth keeps socket packets off NAPI), and the NAPI poll
-# runs in a kernel thread on the server's CPUs, scheduled like any other;
-# when it falls behind, the veth ring (256 packets) overflows and the
-# excess is dropped on the client's side before any work is spent on it.
+# Where the server's receive path runs.  The main table keeps veth's
+# default, "sender": in softirq on the sending CPU.  rx_model softirq|thread
+# switches for the overload section.  softirq: RPS queues each packet to
+# the server CPU's backlog, and the softirq that drains it preempts
+# whatever runs there (a NIC's default).  thread: the veth delivers through
+# NAPI (GRO on the server side; TSO off on the client side, or veth keeps
+# socket packets off NAPI), and the NAPI poll runs in a kernel thread on
+# the server's CPU, scheduled like any other; when it falls behind, the
+# veth ring (256 packets) overflows and the excess is dropped on the
+# client's side before any work is spent on it.
 RX_MODEL=sender
+RPS_CPUS=/sys/class/net/$VS/queues/rx-0/rps_cpus
 rx_model() {
-	local t
+	local t pinned=0
 	RX_MODEL=$1
 	case $1 in
 	thread)
-		ip netns exec "$srv" sh -c 'echo 0 >/sys/class/net/vs/queues/rx-0/rps_cpus'
+		ip netns exec "$srv" sh -c "echo 0 >$RPS_CPUS"
 		ip netns exec "$cli" ethtool -K vc tso off >/dev/null
-		ip netns exec "$srv" ethtool -K vs gro on >/dev/null
-		ip netns exec "$srv" sh -c 'echo 1 >/sys/class/net/vs/threaded'
+		ip netns exec "$srv" ethtool -K "$VS" gro on >/dev/null
+		ip netns exec "$srv" sh -c "echo 1 >/sys/class/net/$VS/threaded"
 		sleep 0.2
-		for t in $(pgrep '^napi/vs-'); do
-			taskset -pc "$SRV_CPUS" "$t" >/dev/null
+		for t in $(pgrep "^napi/$VS-" || true); do
+			taskset -pc "$SRV_CPUS" "$t" >/dev/null 2>&1 && pinned=$((pinned + 1))
 		done
+		if ((pinned == 0)); then
+			echo "bench: no NAPI thread of $VS to pin to CPU $SRV_CPUS" >&2
+			exit 1
+		fi
 		;;
-	softirq | sender)
+	softirq)
 		# Writing 0 fails (EIO) while the veth has no NAPI instance to stop.
-		ip netns exec "$srv" sh -c 'echo 0 >/sys/class/net/vs/threaded' 2>/dev/null || true
-		ip netns exec "$srv" ethtool -K vs gro off >/dev/null
+		ip netns exec "$srv" sh -c "echo 0 >/sys/class/net/$VS/threaded" 2>/dev/null || true
+		ip netns exec "$srv" ethtool -K "$VS" gro off >/dev/null
 		ip netns exec "$cli" ethtool -K vc tso on >/dev/null
-		local mask=0
-		[[ $1 == softirq ]] && mask=$SRV_MASK
-		ip netns exec "$srv" sh -c "echo $mask >/sys/class/net/vs/queues/rx-0/rps_cpus"
+		ip netns exec "$srv" sh -c "echo $SRV_MASK >$RPS_CPUS"
 		;;
 	esac
 }
@@ -468,13 +481,14 @@ srv_ipt -t mangle -F POSTROUTING
 
 HTTP=127.0.0.1:18090
 API=http://$HTTP/api/v1
-mkdir -p "$tmp/d" "$tmp/state"
+DB_DIR=$tmp/d
+mkdir -p "$DB_DIR" "$tmp/state"
 ip netns exec "$srv" "$IPT_TOOL" install --queues 0:2 --state-dir "$tmp/state" >/dev/null
 FLOWS=1048576
 start_daemon() { # [OPTION...]: starts portshared in the server host, waits for its API
 	local i
-	bg "$srv" "$tmp/daemon.out" "$PORTSHARED" --db "$tmp/d/ps.db" --http $HTTP \
-		--web "$root/web" --queues 0:2 --flows $FLOWS --flow-file "$tmp/d/ps.flows" \
+	bg "$srv" "$tmp/daemon.out" "$PORTSHARED" --db "$DB_DIR/ps.db" --http $HTTP \
+		--web "$root/web" --queues 0:2 --flows $FLOWS --flow-file "$DB_DIR/ps.flows" \
 		--log-level warn "$@"
 	DAEMON=$BG_PID
 	for ((i = 0; i < 300; i++)); do
@@ -485,7 +499,7 @@ start_daemon() { # [OPTION...]: starts portshared in the server host, waits for 
 	return 1
 }
 start_daemon
-TOKEN_FILE=$tmp/d/api.token
+TOKEN_FILE=$DB_DIR/api.token
 api() { # METHOD PATH [JSON]: prints the body; fails on a non-2xx answer
 	local data=()
 	[[ $# -ge 3 ]] && data=(-H 'Content-Type: application/json' --data-binary "$3")
@@ -615,7 +629,7 @@ on "$cli" "$BENCH_BIN/gen" -d $SRV -p $P_VIRT -B "$SWEEP_SRC" --sweep 60000 \
 	-s $SIZE -t "$THREADS" -r "$fill_rate" -T $fill_s >/dev/null 2>>"$tmp/stderr" || true
 sleep $SETTLE
 g1=$(group_flows)
-fbytes=$(stat -c %s "$tmp/d/ps.flows")
+fbytes=$(stat -c %s "$DB_DIR/ps.flows")
 rss=$(awk '/^VmRSS/ { print $2 / 1024 }' "/proc/$DAEMON/status")
 rec mem "capacity=$FLOWS" "file_bytes=$fbytes" "bytes_per_slot=$(calc "$fbytes / $FLOWS")" \
 	"bytes_per_flow_90=$(calc "$fbytes / ($FLOWS * 0.9)")" "rss_mib=$rss" "flows_made=$((g1 - g0))"
@@ -653,7 +667,7 @@ SINKS=("${SINKS_ALL[@]}")
 # --- 8: overload, a server CPU of its own -------------------------------------
 
 stop "$DAEMON"
-ip netns exec "$srv" "$IPT_TOOL" uninstall --state-dir "$tmp/state" >/dev/null || true
+ip netns exec "$srv" "$IPT_TOOL" uninstall --state-dir "$tmp/state" >/dev/null
 SPLIT=1
 THREADS=1
 RX_MODE=sum
@@ -683,13 +697,20 @@ measure ovl-nfqbare "nfqbare (accept)" nfqbare
 OVL_TAG=default overload ovl-nfqbare
 stop "$CONSUMER"
 srv_ipt -t raw -F PREROUTING
+# A database of its own, so that the daemon holds the one mapping and
+# nothing else: no group, no contested port.
 ip netns exec "$srv" "$IPT_TOOL" install --queues 0:2 --state-dir "$tmp/state" >/dev/null
+DB_DIR=$tmp/o
+TOKEN_FILE=$DB_DIR/api.token
+mkdir -p "$DB_DIR"
 start_daemon
+load_mappings 1
 CONSUMER=$DAEMON
 GEN_ARGS=(-p "$P_SHARED" -B "$GEN_SRC")
 measure ovl-ps "portshared, 1 mapping" portshared
 OVL_TAG=default overload ovl-ps
-# Priority over the NAPI thread: the workers at nice -10.
+# The same with the workers at nice -10, which gives them priority over
+# the NAPI thread.
 stop "$DAEMON"
 start_daemon --worker-nice -10
 CONSUMER=$DAEMON

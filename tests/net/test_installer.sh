@@ -251,6 +251,18 @@ check "iptables-save is as before after the NAPI cycle" same_as_before v4
 rc=0
 psi install --napi-threads ../eth0 >/dev/null 2>&1 || rc=$?
 check "an interface name with a path in it exits 2" test "$rc" = 2
+rc=0
+psi install --napi-threads '*' >/dev/null 2>&1 || rc=$?
+check "a glob for an interface name exits 2" test "$rc" = 2
+
+# A firewall flush between install and uninstall makes the next install
+# record the ruleset afresh; the interface it switched must stay recorded.
+check "install --napi-threads psnapi0 again" psi install --napi-threads psnapi0
+in_ns iptables -t raw -F
+in_ns iptables -t raw -X PORTSHARE_PRE
+check "install after a flush succeeds" psi install
+check "uninstall after the flush succeeds" psi uninstall
+check "psnapi0 is back in softirq after the flush and reinstall" threaded_is psnapi0 0
 
 echo "1..$n"
 echo "installer: $passed passed, $failed failed"
