@@ -24,12 +24,7 @@ static bool fanjson_apply_port_address(void *obj, const struct jsonfield *f,
 {
 	struct fctl_port *p = obj;
 
-	if (json_is_null(v)) {
-		p->family = 0;
-		memset(p->addr, 0, sizeof(p->addr));
-		return true;
-	}
-	if (!mapping_addr_parse(json_string_value(v), &p->family, p->addr))
+	if (!jsonfield_addr_or_any(v, &p->family, p->addr))
 		return mapping_fail(err, 422, "invalid_address", f->name,
 				    "address must be an IPv4 or IPv6 address, "
 				    "or null for every local address");
@@ -228,15 +223,6 @@ bool fanjson_sub_apply(json_t *obj, struct fctl_sub_view *v, bool partial,
 
 /* ---- encoding --------------------------------------------------------- */
 
-/* An address as text, or NULL (JSON null) for family 0. */
-static const char *fanjson_addr_format(uint8_t family, const uint8_t addr[16],
-				       char buf[INET6_ADDRSTRLEN])
-{
-	if (family != AF_INET && family != AF_INET6)
-		return NULL;
-	return inet_ntop(family, addr, buf, INET6_ADDRSTRLEN);
-}
-
 json_t *fanjson_port_encode(const struct fctl_port_view *v)
 {
 	char addr[INET6_ADDRSTRLEN];
@@ -244,7 +230,7 @@ json_t *fanjson_port_encode(const struct fctl_port_view *v)
 	return json_pack("{s:I, s:i, s:s?, s:i, s:b, s:I, s:I, s:I}",
 			 "id", (json_int_t)v->p.id,
 			 "port", (int)v->p.port,
-			 "address", fanjson_addr_format(v->p.family, v->p.addr, addr),
+			 "address", mapping_addr_text(v->p.family, v->p.addr, addr),
 			 "registration_port", (int)v->p.registration_port,
 			 "enabled", (int)v->p.enabled,
 			 "subscribers", (json_int_t)v->nsubs,
@@ -263,7 +249,7 @@ json_t *fanjson_sub_encode(const struct fctl_sub_view *v)
 			 "contested_port", (int)v->contested_port,
 			 "address", s->family == AF_UNIX
 				 ? s->path
-				 : fanjson_addr_format(s->family, s->addr, addr),
+				 : mapping_addr_text(s->family, s->addr, addr),
 			 "port", (int)s->port,
 			 "mode", fctl_mode_name(s->mode),
 			 "sample_every", (json_int_t)s->sample_every,

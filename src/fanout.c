@@ -503,16 +503,29 @@ static void fanout_queue_tcp(struct fanout *f, struct fanout_sub *s,
 	fanout_count(c, &c->copies, d->len, f->now_s);
 }
 
+/*
+ * The contested port a datagram was sent to: of the enabled ports with its
+ * port number, the first by id that takes any address or its address.
+ */
 static const struct fctl_snap_port *fanout_port(const struct fctl_snap *snap,
 						const struct fanpkt_udp *d)
 {
-	for (size_t i = 0; snap && i < snap->nports; i++) {
-		const struct fctl_port *p = &snap->ports[i].p;
+	size_t lo = 0, hi = snap ? snap->nbyport : 0;
 
-		if (p->enabled && p->port == d->dst.port &&
-		    (p->family == 0 ||
-		     (p->family == d->dst.family && memcmp(p->addr, d->dst.addr, 16) == 0)))
-			return &snap->ports[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (snap->byport[mid]->p.port < d->dst.port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; snap && lo < snap->nbyport && snap->byport[lo]->p.port == d->dst.port; lo++) {
+		const struct fctl_port *p = &snap->byport[lo]->p;
+
+		if (p->family == 0 ||
+		    (p->family == d->dst.family && memcmp(p->addr, d->dst.addr, 16) == 0))
+			return snap->byport[lo];
 	}
 	return NULL;
 }

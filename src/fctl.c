@@ -102,23 +102,37 @@ const struct fctl_snap *fctl_read(void)
 	return rcu_dereference(fctl_live);
 }
 
+/* Orders the byport index: port number, then id (the order a scan found them in). */
+static int fctl_byport_cmp(const void *a, const void *b)
+{
+	const struct fctl_port *x = &(*(const struct fctl_snap_port *const *)a)->p;
+	const struct fctl_port *y = &(*(const struct fctl_snap_port *const *)b)->p;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 /*
  * The snapshot of r, in one allocation (the struct, then the ports, then
- * the subscribers grouped by port), so that one free releases it.
- * Returns NULL when out of memory.
+ * the byport index, then the subscribers grouped by port), so that one
+ * free releases it.  Returns NULL when out of memory.
  */
 static struct fctl_snap *fctl_snap_build(const struct fconf_rows *r)
 {
 	struct fctl_snap *s;
 	struct fctl_snap_port *ports;
+	const struct fctl_snap_port **byport;
 	struct fctl_snap_sub *subs;
-	size_t off = 0;
+	size_t off = 0, nbyport = 0;
 
-	s = calloc(1, sizeof(*s) + r->nports * sizeof(*ports) + r->nsubs * sizeof(*subs));
+	s = calloc(1, sizeof(*s) + r->nports * (sizeof(*ports) + sizeof(*byport)) +
+			      r->nsubs * sizeof(*subs));
 	if (!s)
 		return NULL;
 	ports = (struct fctl_snap_port *)(s + 1);
-	subs = (struct fctl_snap_sub *)(ports + r->nports);
+	byport = (const struct fctl_snap_port **)(ports + r->nports);
+	subs = (struct fctl_snap_sub *)(byport + r->nports);
 	for (size_t i = 0; i < r->nports; i++) {
 		ports[i].p = r->ports[i].p;
 		ports[i].c = r->ports[i].c;
@@ -145,8 +159,14 @@ static struct fctl_snap *fctl_snap_build(const struct fconf_rows *r)
 		to->s = r->subs[k].s;
 		to->c = r->subs[k].c;
 	}
+	for (size_t i = 0; i < r->nports; i++)
+		if (ports[i].p.enabled)
+			byport[nbyport++] = &ports[i];
+	qsort(byport, nbyport, sizeof(*byport), fctl_byport_cmp);
 	s->ports = ports;
 	s->nports = r->nports;
+	s->byport = byport;
+	s->nbyport = nbyport;
 	return s;
 }
 

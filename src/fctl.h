@@ -129,6 +129,13 @@ struct fctl_snap_port {
 struct fctl_snap {
 	const struct fctl_snap_port *ports; /* ascending id */
 	size_t nports;
+	/*
+	 * The enabled ports by port number, then id: the copier finds a
+	 * datagram's contested port by binary search instead of walking
+	 * every port for every datagram.
+	 */
+	const struct fctl_snap_port *const *byport;
+	size_t nbyport;
 };
 
 /* The live snapshot, or NULL before fctl_open.  Valid until rcu_read_unlock. */

@@ -77,12 +77,7 @@ static bool groupjson_apply_address(void *obj, const struct jsonfield *f,
 	struct groups_group *g = obj;
 
 	(void)f;
-	if (json_is_null(v)) {
-		g->family = 0;
-		memset(g->addr, 0, sizeof(g->addr));
-		return true;
-	}
-	if (!mapping_addr_parse(json_string_value(v), &g->family, g->addr))
+	if (!jsonfield_addr_or_any(v, &g->family, g->addr))
 		return mapping_fail(err, 422, "invalid_address", "address",
 				    "address must be an IPv4 or IPv6 address, "
 				    "or null for any local address");
@@ -409,15 +404,6 @@ const char *groupjson_ports_format(uint16_t lo, uint16_t hi,
 
 /* ---- encoding --------------------------------------------------------- */
 
-/* An address as text, or NULL (JSON null) for family 0. */
-static const char *groupjson_addr_format(uint8_t family, const uint8_t addr[16],
-					 char buf[INET6_ADDRSTRLEN])
-{
-	if (family != AF_INET && family != AF_INET6)
-		return NULL;
-	return inet_ntop(family, addr, buf, INET6_ADDRSTRLEN);
-}
-
 json_t *groupjson_backend_encode(const struct gctl_backend_view *v)
 {
 	return json_pack("{s:I, s:s, s:I, s:i, s:i, s:I, s:s, s:I, s:I}",
@@ -452,7 +438,7 @@ json_t *groupjson_group_encode(const struct gctl_group_view *v,
 			 "id", (json_int_t)g->id,
 			 "name", g->name,
 			 "aid", g->aid,
-			 "address", groupjson_addr_format(g->family, g->addr, addr),
+			 "address", mapping_addr_text(g->family, g->addr, addr),
 			 "virtual_port", (int)g->virtual_port,
 			 "proto", mapping_proto_name(g->protos),
 			 "policy", sched_policy_name(g->policy),
@@ -493,10 +479,10 @@ json_t *groupjson_flow_encode(const struct gflows_view *f, uint32_t now)
 			 " s:I, s:I}",
 			 "proto", e->key.l4proto == IPPROTO_TCP ? "tcp" :
 				  e->key.l4proto == IPPROTO_UDP ? "udp" : "unknown",
-			 "client", groupjson_addr_format(e->key.family,
+			 "client", mapping_addr_text(e->key.family,
 							 e->key.client, client),
 			 "client_port", (int)e->key.client_port,
-			 "address", groupjson_addr_format(e->key.family,
+			 "address", mapping_addr_text(e->key.family,
 							  e->key.service, service),
 			 "virtual_port", (int)e->key.port,
 			 "backend_port", (int)e->backend_port,

@@ -157,3 +157,13 @@ bool jsonfield_apply(json_t *obj, const struct jsonfield *fields, size_t n,
 	return jsonfield_shape(obj, fields, n, partial, err) &&
 	       jsonfield_values(obj, fields, n, target, err);
 }
+
+bool jsonfield_addr_or_any(json_t *v, uint8_t *family, uint8_t addr[16])
+{
+	if (json_is_null(v)) {
+		*family = 0;
+		memset(addr, 0, 16);
+		return true;
+	}
+	return mapping_addr_parse(json_string_value(v), family, addr);
+}

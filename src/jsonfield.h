@@ -91,6 +91,14 @@ bool jsonfield_apply_id(void *obj, const struct jsonfield *f, json_t *v,
 			struct mapping_error *err);
 
 /*
+ * Reads an address field that may be null: null stores family 0 and a
+ * zero address (any local address), a string is parsed as an IPv4 or IPv6
+ * literal.  Returns false for any other string, which the caller refuses
+ * with its own wording.
+ */
+bool jsonfield_addr_or_any(json_t *v, uint8_t *family, uint8_t addr[16]);
+
+/*
  * Checks obj's shape against the n fields: an object, no unknown field,
  * every required field there unless partial, every field of its type.
  * Returns false with err filled (400) at the first fault.

@@ -175,6 +175,14 @@ void mapping_addr_clean(uint8_t family, uint8_t addr[16])
 		memset(addr, 0, 16);
 }
 
+const char *mapping_addr_text(uint8_t family, const uint8_t addr[16],
+			      char buf[INET6_ADDRSTRLEN])
+{
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	return inet_ntop(family, addr, buf, INET6_ADDRSTRLEN);
+}
+
 /*
  * The input is copied before anything is written to out, so out may be the
  * same buffer as in (mapping_validate relies on that).

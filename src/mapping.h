@@ -6,6 +6,7 @@
 #ifndef PORTSHARE_MAPPING_H
 #define PORTSHARE_MAPPING_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,13 @@ bool mapping_addr_parse(const char *s, uint8_t *family, uint8_t addr[16]);
  * keys alike.
  */
 void mapping_addr_clean(uint8_t family, uint8_t addr[16]);
+
+/*
+ * family and addr as a literal in buf, or NULL for family 0, which stands
+ * for any local address and which the API shows as null.
+ */
+const char *mapping_addr_text(uint8_t family, const uint8_t addr[16],
+			      char buf[INET6_ADDRSTRLEN]);
 
 /*
  * Canonicalises an address: an IPv4 or IPv6 literal becomes its inet_ntop
