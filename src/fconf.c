@@ -12,41 +12,21 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util.h"
+
 /* The highest sample_every: one datagram in a million. */
 #define FCONF_SAMPLE_MAX 1000000
 
-/* Binary search over rows ordered by the int64_t id at their start.  Returns the index or -1. */
-static ssize_t fconf_find(const void *rows, size_t n, size_t size, int64_t id)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int64_t v;
-
-		memcpy(&v, (const char *)rows + mid * size, sizeof(v));
-		if (v == id)
-			return (ssize_t)mid;
-		if (v < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/* Both row kinds start with their id: the stored struct does. */
-_Static_assert(offsetof(struct fconf_port, p.id) == 0, "port id first");
-_Static_assert(offsetof(struct fconf_sub, s.id) == 0, "subscriber id first");
-
 ssize_t fconf_port_index(const struct fconf_rows *r, int64_t id)
 {
-	return fconf_find(r->ports, r->nports, sizeof(*r->ports), id);
+	return util_rows_find(r->ports, r->nports, sizeof(*r->ports),
+			      offsetof(struct fconf_port, p.id), id);
 }
 
 ssize_t fconf_sub_index(const struct fconf_rows *r, int64_t id)
 {
-	return fconf_find(r->subs, r->nsubs, sizeof(*r->subs), id);
+	return util_rows_find(r->subs, r->nsubs, sizeof(*r->subs),
+			      offsetof(struct fconf_sub, s.id), id);
 }
 
 void fconf_free(struct fconf_rows *r)
@@ -59,27 +39,15 @@ void fconf_free(struct fconf_rows *r)
 int fconf_copy(const struct fconf_rows *a, struct fconf_rows *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->ports = malloc((a->nports + 1) * sizeof(*a->ports));
-	out->subs = malloc((a->nsubs + 1) * sizeof(*a->subs));
+	out->ports = util_rows_dup(a->ports, a->nports, sizeof(*a->ports));
+	out->subs = util_rows_dup(a->subs, a->nsubs, sizeof(*a->subs));
 	if (!out->ports || !out->subs) {
 		fconf_free(out);
 		return -1;
 	}
-	/* memcpy from a NULL array, even of 0 bytes, is undefined. */
-	if (a->nports)
-		memcpy(out->ports, a->ports, a->nports * sizeof(*a->ports));
-	if (a->nsubs)
-		memcpy(out->subs, a->subs, a->nsubs * sizeof(*a->subs));
 	out->nports = a->nports;
 	out->nsubs = a->nsubs;
 	return 0;
-}
-
-/* Removes element i of an array of *n elements of size bytes. */
-static void fconf_remove_at(void *rows, size_t *n, size_t size, size_t i)
-{
-	memmove((char *)rows + i * size, (char *)rows + (i + 1) * size, (*n - i - 1) * size);
-	(*n)--;
 }
 
 int64_t fconf_next_port_id(const struct fconf_rows *r)
@@ -94,7 +62,7 @@ int64_t fconf_next_sub_id(const struct fconf_rows *r)
 
 void fconf_sub_remove(struct fconf_rows *r, size_t k)
 {
-	fconf_remove_at(r->subs, &r->nsubs, sizeof(*r->subs), k);
+	util_rows_remove(r->subs, &r->nsubs, sizeof(*r->subs), k);
 }
 
 /* Removes port i with its subscribers, as the store's cascade does. */
@@ -102,7 +70,7 @@ void fconf_port_remove(struct fconf_rows *r, size_t i)
 {
 	int64_t id = r->ports[i].p.id;
 
-	fconf_remove_at(r->ports, &r->nports, sizeof(*r->ports), i);
+	util_rows_remove(r->ports, &r->nports, sizeof(*r->ports), i);
 	/* Backwards, so that what a removal shifts down was looked at already. */
 	for (size_t k = r->nsubs; k-- > 0;)
 		if (r->subs[k].s.port_id == id)

@@ -12,66 +12,40 @@
 #include <sys/socket.h>
 
 #include "groups.h"
+#include "util.h"
 
 /* The characters a group name may use. */
 static const char gconf_name_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
 
-/* Binary search over rows ordered by the int64_t id at id_off.  Returns the index or -1. */
-static ssize_t gconf_find(const void *rows, size_t n, size_t size, size_t id_off, int64_t id)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int64_t v;
-
-		memcpy(&v, (const char *)rows + mid * size + id_off, sizeof(v));
-		if (v == id)
-			return (ssize_t)mid;
-		if (v < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 ssize_t gconf_group_index(const struct gstore_all *a, int64_t id)
 {
-	return gconf_find(a->groups, a->ngroups, sizeof(*a->groups),
+	return util_rows_find(a->groups, a->ngroups, sizeof(*a->groups),
 			  offsetof(struct groups_group, id), id);
 }
 
 ssize_t gconf_backend_index(const struct gstore_all *a, int64_t id)
 {
-	return gconf_find(a->backends, a->nbackends, sizeof(*a->backends),
+	return util_rows_find(a->backends, a->nbackends, sizeof(*a->backends),
 			  offsetof(struct groups_backend, b.id), id);
 }
 
 ssize_t gconf_rule_index(const struct gstore_all *a, int64_t id)
 {
-	return gconf_find(a->rules, a->nrules, sizeof(*a->rules),
+	return util_rows_find(a->rules, a->nrules, sizeof(*a->rules),
 			  offsetof(struct groups_rule, id), id);
 }
 
 int gconf_copy(const struct gstore_all *a, struct gstore_all *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->groups = malloc((a->ngroups + 1) * sizeof(*a->groups));
-	out->backends = malloc((a->nbackends + 1) * sizeof(*a->backends));
-	out->rules = malloc((a->nrules + 1) * sizeof(*a->rules));
+	out->groups = util_rows_dup(a->groups, a->ngroups, sizeof(*a->groups));
+	out->backends = util_rows_dup(a->backends, a->nbackends, sizeof(*a->backends));
+	out->rules = util_rows_dup(a->rules, a->nrules, sizeof(*a->rules));
 	if (!out->groups || !out->backends || !out->rules) {
 		gstore_all_free(out);
 		return -1;
 	}
-	/* memcpy from a NULL array, even of 0 bytes, is undefined. */
-	if (a->ngroups)
-		memcpy(out->groups, a->groups, a->ngroups * sizeof(*a->groups));
-	if (a->nbackends)
-		memcpy(out->backends, a->backends, a->nbackends * sizeof(*a->backends));
-	if (a->nrules)
-		memcpy(out->rules, a->rules, a->nrules * sizeof(*a->rules));
 	out->ngroups = a->ngroups;
 	out->nbackends = a->nbackends;
 	out->nrules = a->nrules;
@@ -93,18 +67,11 @@ int64_t gconf_next_rule_id(const struct gstore_all *a)
 	return a->nrules ? a->rules[a->nrules - 1].id + 1 : 1;
 }
 
-/* Removes element i of an array of *n elements of size bytes. */
-static void gconf_remove_at(void *rows, size_t *n, size_t size, size_t i)
-{
-	memmove((char *)rows + i * size, (char *)rows + (i + 1) * size, (*n - i - 1) * size);
-	(*n)--;
-}
-
 void gconf_group_remove(struct gstore_all *a, size_t i)
 {
 	int64_t id = a->groups[i].id;
 
-	gconf_remove_at(a->groups, &a->ngroups, sizeof(*a->groups), i);
+	util_rows_remove(a->groups, &a->ngroups, sizeof(*a->groups), i);
 	/* Backwards, so that what a removal shifts down was looked at already. */
 	for (size_t b = a->nbackends; b-- > 0;)
 		if (a->backends[b].group_id == id)
@@ -116,12 +83,12 @@ void gconf_group_remove(struct gstore_all *a, size_t i)
 
 void gconf_backend_remove(struct gstore_all *a, size_t i)
 {
-	gconf_remove_at(a->backends, &a->nbackends, sizeof(*a->backends), i);
+	util_rows_remove(a->backends, &a->nbackends, sizeof(*a->backends), i);
 }
 
 void gconf_rule_remove(struct gstore_all *a, size_t i)
 {
-	gconf_remove_at(a->rules, &a->nrules, sizeof(*a->rules), i);
+	util_rows_remove(a->rules, &a->nrules, sizeof(*a->rules), i);
 }
 
 bool gconf_check_group(const struct gstore_all *a, size_t i,

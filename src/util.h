@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 /* The number of elements of an array (not of a pointer). */
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -28,6 +30,53 @@ static inline uint64_t util_fnv1a(const void *data, size_t n)
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+/*
+ * The control plane keeps its groups, backends, rules, contested ports and
+ * subscribers as arrays of rows ordered by an int64_t id at byte offset
+ * id_off.  The index of the row with id, found by binary search, or -1.
+ */
+static inline ssize_t util_rows_find(const void *rows, size_t n, size_t size,
+				     size_t id_off, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int64_t v;
+
+		memcpy(&v, (const char *)rows + mid * size + id_off, sizeof(v));
+		if (v == id)
+			return (ssize_t)mid;
+		if (v < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Removes row i of *n rows of size bytes, keeping the others in order. */
+static inline void util_rows_remove(void *rows, size_t *n, size_t size, size_t i)
+{
+	memmove((char *)rows + i * size, (char *)rows + (i + 1) * size, (*n - i - 1) * size);
+	(*n)--;
+}
+
+/*
+ * A malloc'd copy of n rows of size bytes with room for one more, so that
+ * it is never NULL for n == 0 and an insert needs no reallocation; NULL
+ * when out of memory.
+ */
+static inline void *util_rows_dup(const void *rows, size_t n, size_t size)
+{
+	void *out = malloc((n + 1) * size);
+
+	/* memcpy from a NULL array, even of 0 bytes, is undefined. */
+	if (out && n)
+		memcpy(out, rows, n * size);
+	return out;
 }
 
 /* The index of s in a table of n names, or -1 when it is not there. */
